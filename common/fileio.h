@@ -1,0 +1,38 @@
+/*++
+ * NAME
+ *	fileio 3h
+ * SUMMARY
+ *	safe file and descriptor handling
+ * DESCRIPTION
+ *	spool_open() creates a private file for message data: mode 0600,
+ *	never reachable through a symlink, and nameless (O_TMPFILE) or
+ *	unlinked at once, so that a crash leaves no plaintext behind.
+ *
+ *	secure_open() opens a configuration file with O_NOFOLLOW and checks
+ *	the open descriptor (not the path): a regular file, owned by root or
+ *	the invoking user, and neither group- nor world-writable.
+ *
+ *	process_sanitize() is the start-up hygiene of a front end run by
+ *	anybody: umask 077, fds 0-2 open, other fds closed, environment
+ *	reduced to a whitelist, SIGPIPE ignored.
+ *
+ *	write_all()/read_some() retry on EINTR and short transfers.
+ *--*/
+#ifndef PS_FILEIO_H
+#define PS_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+int spool_open(const char *dir, char *why, size_t whylen);
+const char *spool_dir_default(void);
+
+int secure_open(const char *path, int *missing, char *why, size_t whylen);
+
+int write_all(int fd, const void *p, size_t n);
+ssize_t read_some(int fd, void *p, size_t n);
+ssize_t pread_some(int fd, void *p, size_t n, off_t off);
+
+void process_sanitize(void);
+
+#endif

@@ -1,0 +1,53 @@
+/*++
+ * NAME
+ *	pslimits 3h
+ * SUMMARY
+ *	every size cap of postseal, in one place
+ * DESCRIPTION
+ *	Every buffer that holds bytes from stdin, the network, a file or a
+ *	child process is bounded by one of these numbers. A module that needs
+ *	a new cap adds it here, with the reason, rather than inventing a local
+ *	constant.
+ *--*/
+#ifndef PS_LIMITS_H
+#define PS_LIMITS_H
+
+/* The whole header section of a submitted message. Postfix's
+ * header_size_limit is 102400; we allow more because we must also hold
+ * the header for re-emission, but a header larger than this is hostile. */
+#define PS_HEADER_MAX (256 * 1024)
+
+/* Number of header fields in one message. */
+#define PS_HEADER_FIELDS_MAX 1000
+
+/* One address (addr-spec), RFC 5321 section 4.5.3.1.3 path limit. */
+#define PS_ADDR_MAX 256
+
+/* Envelope recipients of one submission (Postfix's
+ * smtpd_recipient_limit default is 1000). */
+#define PS_RCPT_MAX 1000
+
+/* Display name given with -F. */
+#define PS_FULLNAME_MAX 256
+
+/* The site or user configuration file. */
+#define PS_CONFIG_MAX (64 * 1024)
+
+/* One configuration line. */
+#define PS_CONFIG_LINE_MAX 1024
+
+/* The in-memory part of a composed message header (inner or outer):
+ * the original header plus what we add. */
+#define PS_COMPOSED_HEADER_MAX (2 * PS_HEADER_MAX + 64 * 1024)
+
+/* The size of the buffers used to stream message bodies: the body is
+ * never held whole in memory. */
+#define PS_IO_CHUNK (64 * 1024)
+
+/* One "why" message (error reason). */
+#define PS_WHY_MAX 512
+
+/* Lines of a body checked when deciding whether it is inline PGP. */
+#define PS_INLINE_PGP_PROBE 128
+
+#endif

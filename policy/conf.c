@@ -1,0 +1,226 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "buf.h"
+#include "fileio.h"
+#include "pslimits.h"
+
+void
+config_defaults(struct ps_config *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+	cf->mode = TRANSPORT_SENDMAIL;
+	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
+}
+
+enum section { SEC_NONE, SEC_TRANSPORT };
+
+struct parse_state {
+	struct ps_config *cf;
+	const char *name;
+	size_t lineno;
+	enum section sec;
+	int seen_transport;
+	unsigned seen_keys; /* bit per key in the current section */
+	char *why;
+	size_t whylen;
+};
+
+static enum ps_status perr(struct parse_state *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum ps_status
+perr(struct parse_state *ps, const char *fmt, ...)
+{
+	char msg[PS_WHY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ps_fail(PS_CONFIG, ps->why, ps->whylen, "%s:%zu: %s", ps->name,
+		       ps->lineno, msg);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static enum ps_status
+section_line(struct parse_state *ps, char *line)
+{
+	char *end = strchr(line, ']');
+	char *name;
+
+	if (end == NULL || trim(end + 1)[0] != '\0')
+		return perr(ps, "malformed section header");
+	*end = '\0';
+	name = trim(line + 1);
+	if (strcmp(name, "transport") == 0) {
+		if (ps->seen_transport)
+			return perr(ps, "duplicate section [%s]", name);
+		ps->seen_transport = 1;
+		ps->sec = SEC_TRANSPORT;
+		ps->seen_keys = 0;
+		return PS_OK;
+	}
+	return perr(ps, "unknown section [%.60s]", name);
+}
+
+static enum ps_status
+transport_key(struct parse_state *ps, const char *key, const char *val)
+{
+	static const char *const keys[] = {"mode", "sendmail", NULL};
+	unsigned bit = 0;
+
+	for (size_t k = 0; keys[k] != NULL; k++)
+		if (strcmp(key, keys[k]) == 0)
+			bit = 1u << k;
+	if (bit == 0)
+		return perr(ps, "unknown key \"%.60s\" in [transport]", key);
+	if (ps->seen_keys & bit)
+		return perr(ps, "duplicate key \"%s\"", key);
+	ps->seen_keys |= bit;
+	if (strcmp(key, "mode") == 0) {
+		if (strcmp(val, "sendmail") == 0)
+			ps->cf->mode = TRANSPORT_SENDMAIL;
+		else if (strcmp(val, "smtp") == 0)
+			return perr(ps, "mode = smtp is not supported by this "
+					"version of postseal (use mode = sendmail)");
+		else
+			return perr(ps, "bad value \"%.60s\" for mode (sendmail)",
+				    val);
+		return PS_OK;
+	}
+	if (val[0] != '/')
+		return perr(ps, "sendmail must be an absolute path, not \"%.60s\"",
+			    val);
+	if (strlen(val) >= sizeof(ps->cf->sendmail))
+		return perr(ps, "sendmail path too long");
+	snprintf(ps->cf->sendmail, sizeof(ps->cf->sendmail), "%s", val);
+	ps->cf->sendmail_line = (int)ps->lineno;
+	return PS_OK;
+}
+
+static enum ps_status
+key_line(struct parse_state *ps, char *line)
+{
+	char *eq = strchr(line, '=');
+	char *key, *val;
+
+	if (eq == NULL)
+		return perr(ps, "expected \"key = value\"");
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (key[0] == '\0')
+		return perr(ps, "missing key before '='");
+	if (val[0] == '\0')
+		return perr(ps, "missing value for \"%.60s\"", key);
+	switch (ps->sec) {
+	case SEC_TRANSPORT:
+		return transport_key(ps, key, val);
+	case SEC_NONE:
+	default:
+		return perr(ps, "key \"%.60s\" outside of any [section]", key);
+	}
+}
+
+enum ps_status
+config_parse(struct ps_config *cf, const char *name, const char *text,
+	     size_t len, char *why, size_t whylen)
+{
+	struct parse_state ps = {cf, name, 0, SEC_NONE, 0, 0, why, whylen};
+	size_t pos = 0;
+
+	if (memchr(text, '\0', len) != NULL)
+		return ps_fail(PS_CONFIG, why, whylen, "%s: NUL byte in file", name);
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		char line[PS_CONFIG_LINE_MAX + 1];
+		char *s, *hash;
+		enum ps_status st;
+
+		ps.lineno++;
+		if (n > PS_CONFIG_LINE_MAX)
+			return perr(&ps, "line longer than %d bytes", PS_CONFIG_LINE_MAX);
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		pos += n + (nl ? 1 : 0);
+		s = trim(line);
+		if (s[0] == '#' || s[0] == ';' || s[0] == '\0')
+			continue;
+		/* a comment after white space ends the line */
+		for (hash = s + 1; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash[-1] == ' ' || hash[-1] == '\t') {
+				*hash = '\0';
+				s = trim(s);
+				break;
+			}
+		if (s[0] == '[')
+			st = section_line(&ps, s);
+		else
+			st = key_line(&ps, s);
+		if (st != PS_OK)
+			return st;
+	}
+	return PS_OK;
+}
+
+enum ps_status
+config_load(struct ps_config *cf, const char *path, int missing_ok, char *why,
+	    size_t whylen)
+{
+	char reason[PS_WHY_MAX];
+	struct buf text;
+	enum ps_status st;
+	int fd, missing;
+
+	config_defaults(cf);
+	fd = secure_open(path, &missing, reason, sizeof(reason));
+	if (fd < 0) {
+		if (missing && missing_ok)
+			return PS_OK;
+		return ps_fail(PS_CONFIG, why, whylen, "%s", reason);
+	}
+	buf_init(&text, PS_CONFIG_MAX);
+	for (;;) {
+		char chunk[4096];
+		ssize_t r = read_some(fd, chunk, sizeof(chunk));
+
+		if (r < 0) {
+			st = ps_fail(PS_CONFIG, why, whylen, "%s: %s", path,
+				     strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (buf_append(&text, chunk, (size_t)r) < 0) {
+			st = ps_fail(PS_CONFIG, why, whylen,
+				     "%s: larger than %d bytes", path, PS_CONFIG_MAX);
+			goto out;
+		}
+	}
+	snprintf(cf->path, sizeof(cf->path), "%s", path);
+	st = config_parse(cf, path, buf_str(&text), text.len, why, whylen);
+out:
+	buf_free(&text);
+	close(fd);
+	return st;
+}

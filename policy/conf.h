@@ -1,0 +1,50 @@
+/*++
+ * NAME
+ *	conf 3h
+ * SUMMARY
+ *	the site configuration file (postseal.conf)
+ * DESCRIPTION
+ *	config_load() reads an INI-style file: "[section]" lines, "key =
+ *	value" lines, '#' comments (at the start of a line or after white
+ *	space). The file is opened with secure_open(): it must be owned by
+ *	root or the invoking user and not be group- or world-writable.
+ *
+ *	Every problem is an error reported as "file:line: reason" in why and
+ *	returned as PS_CONFIG: an unknown section or key, a bad value, a
+ *	duplicate section or key, an overlong line or file. A missing file is
+ *	not an error when the caller allows it (the built-in defaults
+ *	apply); a file named with -C must exist.
+ *
+ *	Known sections and keys (more arrive with the policy module):
+ *	  [transport] mode = sendmail
+ *	              sendmail = /absolute/path/of/the/real/sendmail
+ *--*/
+#ifndef PS_CONFIG_H
+#define PS_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "status.h"
+
+enum transport_mode { TRANSPORT_SENDMAIL };
+
+struct ps_config {
+	char path[PATH_MAX];	/* the file read, or "" for defaults */
+	enum transport_mode mode;
+	char sendmail[PATH_MAX]; /* the real MTA's sendmail */
+	int sendmail_line;	 /* where it was set, 0 for the default */
+};
+
+void config_defaults(struct ps_config *cf);
+
+/* Parse the text of a configuration file; name is used in messages. */
+enum ps_status config_parse(struct ps_config *cf, const char *name,
+			    const char *text, size_t len, char *why,
+			    size_t whylen);
+
+/* Read and parse path; *missing is set when it does not exist. */
+enum ps_status config_load(struct ps_config *cf, const char *path,
+			   int missing_ok, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,68 @@
+/*++
+ * NAME
+ *	envelope 3h
+ * SUMMARY
+ *	who gets the message: argv, -t and the Bcc rules
+ * DESCRIPTION
+ *	envelope_build() collects the envelope recipients: those on the
+ *	command line, plus, with -t, the To, Cc and Bcc header recipients
+ *	(Resent-To/-Cc/-Bcc instead when the message carries Resent-
+ *	recipient fields). This is Postfix's rule: with -t, command-line
+ *	recipients are added, not subtracted.
+ *
+ *	A recipient is "visible" when it appears in To or Cc (Resent-To or
+ *	Resent-Cc). Every other envelope recipient (Bcc, or named only on
+ *	the command line) is blind: it gets a copy of its own so that no
+ *	other copy reveals it, not even through a key ID.
+ *
+ *	Duplicates are folded (local part exact, domain without case). More
+ *	than PS_RCPT_MAX recipients is PS_DATAERR. A bare local part is
+ *	accepted ("root" from cron): the MTA qualifies it.
+ *--*/
+#ifndef PS_ENVELOPE_H
+#define PS_ENVELOPE_H
+
+#include <stddef.h>
+
+#include "cli.h"
+#include "header.h"
+#include "pslimits.h"
+#include "status.h"
+
+struct rcpt {
+	char addr[PS_ADDR_MAX + 1];
+	int visible;
+	void *key; /* gpgme_key_t once looked up, or NULL */
+};
+
+struct rcptlist {
+	struct rcpt *v;
+	size_t n;
+	size_t alloc;
+};
+
+void rcptlist_free(struct rcptlist *l);
+
+/* Add addr (deduplicated); -1 when the list is full. */
+int rcptlist_add(struct rcptlist *l, const char *addr, int visible);
+
+long rcptlist_find(const struct rcptlist *l, const char *addr);
+
+/* Parse one command-line recipient argument (an addr-spec, <addr-spec>,
+ * or an address list such as "Bob <bob@example.org>, carol@example.org")
+ * and add each address to l. */
+enum ps_status envelope_add_arg(struct rcptlist *l, const char *arg,
+				char *why, size_t whylen);
+
+enum ps_status envelope_build(const struct cli *c, const struct header *h,
+			      struct rcptlist *out, char *why, size_t whylen);
+
+/* Check that every address field of the header parses. */
+enum ps_status envelope_check_header(const struct header *h, char *why,
+				     size_t whylen);
+
+/* Parse and check the -f sender; "" and "<>" are the null sender. */
+enum ps_status envelope_sender(const char *arg, char *out, size_t outlen,
+			       char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,85 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handoff.h"
+#include "log.h"
+#include "proc.h"
+
+enum ps_status
+handoff_check(const struct ps_config *cf, char *why, size_t whylen)
+{
+	struct stat mta, self;
+	const char *where = cf->sendmail_line > 0 ? cf->path : "built-in default";
+
+	if (cf->sendmail[0] != '/')
+		return ps_fail(PS_CONFIG, why, whylen,
+			       "[transport] sendmail must be an absolute path");
+	if (stat(cf->sendmail, &mta) < 0)
+		return ps_fail(PS_CONFIG, why, whylen,
+			       "the real MTA's sendmail %s (from %s): %s",
+			       cf->sendmail, where, strerror(errno));
+	if (!S_ISREG(mta.st_mode) || access(cf->sendmail, X_OK) < 0)
+		return ps_fail(PS_CONFIG, why, whylen,
+			       "the real MTA's sendmail %s (from %s) is not an "
+			       "executable file",
+			       cf->sendmail, where);
+	if (stat("/proc/self/exe", &self) == 0 && self.st_dev == mta.st_dev &&
+	    self.st_ino == mta.st_ino)
+		return ps_fail(PS_CONFIG, why, whylen,
+			       "[transport] sendmail = %s is postseal itself; point it "
+			       "at the real MTA's sendmail",
+			       cf->sendmail);
+	return PS_OK;
+}
+
+enum ps_status
+handoff_sendmail(const struct ps_config *cf, const char *sender,
+		 int sender_given, const char *fullname, const char *const *rcpts,
+		 size_t nrcpts, int fd, char *why, size_t whylen)
+{
+	char reason[256];
+	const char **argv;
+	size_t n = 0;
+	int code;
+	enum ps_status st;
+
+	if ((argv = calloc(nrcpts + 10, sizeof(*argv))) == NULL)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+	argv[n++] = cf->sendmail;
+	argv[n++] = "-i";
+	if (sender_given) {
+		argv[n++] = "-f";
+		argv[n++] = sender[0] != '\0' ? sender : "<>";
+	}
+	if (fullname != NULL) {
+		argv[n++] = "-F";
+		argv[n++] = fullname;
+	}
+	argv[n++] = "--";
+	for (size_t i = 0; i < nrcpts; i++)
+		argv[n++] = rcpts[i];
+	argv[n] = NULL;
+	if (proc_run_fd(cf->sendmail, (char *const *)argv, fd, &code, reason,
+			sizeof(reason)) < 0) {
+		free(argv);
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot run %s: %s",
+			       cf->sendmail, reason);
+	}
+	free(argv);
+	if (code == 0)
+		return PS_OK;
+	st = ps_status_from_exit(code);
+	if (code == 127)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot execute %s",
+			       cf->sendmail);
+	if (code > 128)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "%s was killed by signal %d",
+			       cf->sendmail, code - 128);
+	return ps_fail(st, why, whylen, "%s exited with status %d (%s)",
+		       cf->sendmail, code, ps_status_name(st));
+}

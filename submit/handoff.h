@@ -1,0 +1,34 @@
+/*++
+ * NAME
+ *	handoff 3h
+ * SUMMARY
+ *	give a finished copy to the real MTA by exec'ing its sendmail
+ * DESCRIPTION
+ *	handoff_check() verifies, before anything is composed, that the
+ *	configured sendmail is an absolute path to an executable file and is
+ *	not postseal itself (which would loop).
+ *
+ *	handoff_sendmail() runs "sendmail -i [-f sender] [-F name] --
+ *	rcpt..." with execv (never a shell, never -t), with the copy as its
+ *	standard input, and returns the status its exit code stands for
+ *	(ps_status_from_exit()); 0 is PS_OK. Addresses reaching the argv
+ *	have passed addr_check(); "--" keeps them from being read as
+ *	options.
+ *--*/
+#ifndef PS_HANDOFF_H
+#define PS_HANDOFF_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "status.h"
+
+enum ps_status handoff_check(const struct ps_config *cf, char *why,
+			     size_t whylen);
+
+enum ps_status handoff_sendmail(const struct ps_config *cf, const char *sender,
+				int sender_given, const char *fullname,
+				const char *const *rcpts, size_t nrcpts, int fd,
+				char *why, size_t whylen);
+
+#endif

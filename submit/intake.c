@@ -1,0 +1,322 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "header.h"
+#include "intake.h"
+#include "pslimits.h"
+
+void
+message_init(struct message *m)
+{
+	header_init(&m->hdr);
+	m->body_fd = -1;
+	m->body_len = 0;
+}
+
+void
+message_free(struct message *m)
+{
+	header_free(&m->hdr);
+	if (m->body_fd >= 0)
+		close(m->body_fd);
+	m->body_fd = -1;
+}
+
+struct intake {
+	struct message *m;
+	int ignore_dots;
+	int in_header;	/* still reading the header section */
+	int first_line; /* no line of the message seen yet */
+	int at_bol;	/* the next byte starts a line */
+	int done;	/* "." line seen */
+	struct buf line; /* header line being assembled */
+	char carry[2];	/* body bytes held back: maybe a "." line */
+	size_t ncarry;
+	char *why;
+	size_t whylen;
+};
+
+static enum ps_status
+body_write(struct intake *in, const char *p, size_t n)
+{
+	if (n == 0)
+		return PS_OK;
+	if (memchr(p, '\0', n) != NULL)
+		return ps_fail(PS_DATAERR, in->why, in->whylen,
+			       "NUL byte in the message body");
+	if (write_all(in->m->body_fd, p, n) < 0)
+		return ps_fail(PS_TEMPFAIL, in->why, in->whylen,
+			       "cannot write the spool file: %s", strerror(errno));
+	in->m->body_len += (off_t)n;
+	return PS_OK;
+}
+
+static int
+is_dot_line(const char *p, size_t n)
+{
+	return (n == 2 && p[0] == '.' && p[1] == '\n') ||
+	       (n == 3 && p[0] == '.' && p[1] == '\r' && p[2] == '\n');
+}
+
+static int
+is_field_start(const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n);
+	size_t nlen;
+
+	if (colon == NULL)
+		return 0;
+	nlen = (size_t)(colon - p);
+	while (nlen > 0 && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
+		nlen--;
+	return header_name_valid(p, nlen);
+}
+
+/* A complete header line (with its line ending, or the last bytes of
+ * the input). Decide whether the header goes on. */
+static enum ps_status
+header_line(struct intake *in, const char *p, size_t n, int complete)
+{
+	int first = in->first_line;
+
+	in->first_line = 0;
+	if (!in->ignore_dots && complete && is_dot_line(p, n)) {
+		in->done = 1;
+		return PS_OK;
+	}
+	if ((n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n')) {
+		in->in_header = 0; /* the empty line ends the header */
+		return PS_OK;
+	}
+	if (first && n >= 5 && memcmp(p, "From ", 5) == 0)
+		return PS_OK; /* UUCP envelope line, as sendmail drops it */
+	if (first && p[0] != ' ' && p[0] != '\t' && !is_field_start(p, n)) {
+		/* No header at all: the whole input is body. */
+		in->in_header = 0;
+		return body_write(in, p, n);
+	}
+	if (memchr(p, '\0', n) != NULL)
+		return ps_fail(PS_DATAERR, in->why, in->whylen,
+			       "NUL byte in the header");
+	if (buf_append(&in->m->hdr.raw, p, n) < 0)
+		return ps_fail(PS_DATAERR, in->why, in->whylen,
+			       "header section larger than %d bytes",
+			       PS_HEADER_MAX);
+	return PS_OK;
+}
+
+/* Body bytes, watching for a "." line when dots are significant. A "."
+ * or ".\r" at the start of a line is held back until the next byte says
+ * whether the line ends there. */
+static enum ps_status
+body_bytes(struct intake *in, const char *p, size_t n)
+{
+	enum ps_status st;
+	size_t pos = 0;
+
+	if (in->ignore_dots)
+		return body_write(in, p, n);
+	while (pos < n) {
+		const char *nl;
+		size_t e;
+
+		if (in->ncarry > 0) {
+			if (p[pos] == '\n') {
+				in->done = 1;
+				return PS_OK;
+			}
+			if (p[pos] == '\r' && in->ncarry == 1) {
+				in->carry[in->ncarry++] = '\r';
+				pos++;
+				continue;
+			}
+			st = body_write(in, in->carry, in->ncarry);
+			in->ncarry = 0;
+			in->at_bol = 0;
+			if (st != PS_OK)
+				return st;
+			continue;
+		}
+		if (in->at_bol && p[pos] == '.') {
+			in->carry[in->ncarry++] = '.';
+			pos++;
+			continue;
+		}
+		nl = memchr(p + pos, '\n', n - pos);
+		e = nl ? (size_t)(nl - p) + 1 : n;
+		if ((st = body_write(in, p + pos, e - pos)) != PS_OK)
+			return st;
+		in->at_bol = nl != NULL;
+		pos = e;
+	}
+	return PS_OK;
+}
+
+static enum ps_status
+feed(struct intake *in, const char *p, size_t n)
+{
+	enum ps_status st;
+	size_t pos = 0;
+
+	while (pos < n && in->in_header && !in->done) {
+		const char *nl = memchr(p + pos, '\n', n - pos);
+
+		if (nl == NULL) {
+			if (buf_append(&in->line, p + pos, n - pos) < 0)
+				return ps_fail(PS_DATAERR, in->why, in->whylen,
+					       "header line longer than %d bytes",
+					       PS_HEADER_MAX);
+			return PS_OK;
+		}
+		if (buf_append(&in->line, p + pos, (size_t)(nl - (p + pos)) + 1) < 0)
+			return ps_fail(PS_DATAERR, in->why, in->whylen,
+				       "header line longer than %d bytes",
+				       PS_HEADER_MAX);
+		pos = (size_t)(nl - p) + 1;
+		st = header_line(in, in->line.data, in->line.len, 1);
+		buf_reset(&in->line);
+		if (st != PS_OK)
+			return st;
+	}
+	if (pos < n && !in->done)
+		return body_bytes(in, p + pos, n - pos);
+	return PS_OK;
+}
+
+enum ps_status
+intake_read(int in_fd, int ignore_dots, const char *spool_dir,
+	    struct message *m, char *why, size_t whylen)
+{
+	struct intake in = {0};
+	enum ps_status st = PS_OK;
+	char *chunk = NULL;
+	char reason[PS_WHY_MAX];
+
+	in.m = m;
+	in.ignore_dots = ignore_dots;
+	in.in_header = 1;
+	in.first_line = 1;
+	in.at_bol = 1;
+	in.why = why;
+	in.whylen = whylen;
+	buf_init(&in.line, PS_HEADER_MAX);
+
+	if ((m->body_fd = spool_open(spool_dir, reason, sizeof(reason))) < 0) {
+		st = ps_fail(PS_CANTCREAT, why, whylen, "%s", reason);
+		goto out;
+	}
+	if ((chunk = malloc(PS_IO_CHUNK)) == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	while (!in.done) {
+		ssize_t r = read_some(in_fd, chunk, PS_IO_CHUNK);
+
+		if (r < 0) {
+			st = ps_fail(PS_TEMPFAIL, why, whylen,
+				     "cannot read the message: %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if ((st = feed(&in, chunk, (size_t)r)) != PS_OK)
+			goto out;
+	}
+	/* The input may end without a final line ending. */
+	if (!in.done && in.in_header && in.line.len > 0)
+		st = header_line(&in, in.line.data, in.line.len, 0);
+	else if (!in.done && in.ncarry > 0)
+		st = body_write(&in, in.carry, in.ncarry);
+	if (st != PS_OK)
+		goto out;
+	st = header_split(&m->hdr, why, whylen);
+out:
+	buf_free(&in.line);
+	free(chunk);
+	return st;
+}
+
+static int
+line_is(const char *p, size_t n, const char *want)
+{
+	size_t wl = strlen(want);
+
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' ||
+			 p[n - 1] == '\t'))
+		n--;
+	return n == wl && memcmp(p, want, wl) == 0;
+}
+
+static int
+is_radix64_line(const char *p, size_t n)
+{
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
+		n--;
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)p[k];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return 0;
+	}
+	return 1;
+}
+
+/* The body must be exactly one armored message, blank lines around it
+ * allowed: anything else could leak plaintext next to the armor. */
+int
+body_is_inline_pgp(const struct message *m)
+{
+	char buf[8192];
+	off_t off = 0;
+	size_t have = 0;
+	enum { BEFORE, ARMOR_HEADERS, DATA, AFTER } state = BEFORE;
+	int eof = 0;
+
+	if (m->body_fd < 0 || m->body_len == 0)
+		return 0;
+	for (;;) {
+		char *nl;
+		size_t n;
+
+		if (!eof && have < sizeof(buf)) {
+			ssize_t r = pread_some(m->body_fd, buf + have,
+					       sizeof(buf) - have, off);
+
+			if (r < 0)
+				return 0;
+			if (r == 0)
+				eof = 1;
+			off += r;
+			have += (size_t)r;
+		}
+		if (have == 0)
+			break;
+		nl = memchr(buf, '\n', have);
+		if (nl == NULL && !eof)
+			return 0; /* a line too long for armor */
+		n = nl ? (size_t)(nl - buf) + 1 : have;
+		if (line_is(buf, n, "")) {
+			if (state == ARMOR_HEADERS)
+				state = DATA;
+		} else if (state == BEFORE) {
+			if (!line_is(buf, n, "-----BEGIN PGP MESSAGE-----"))
+				return 0;
+			state = ARMOR_HEADERS;
+		} else if (state == ARMOR_HEADERS || state == DATA) {
+			if (line_is(buf, n, "-----END PGP MESSAGE-----"))
+				state = AFTER;
+			else if (state == DATA && !is_radix64_line(buf, n))
+				return 0;
+		} else
+			return 0;
+		memmove(buf, buf + n, have - n);
+		have -= n;
+	}
+	return state == AFTER;
+}

@@ -1,0 +1,80 @@
+/*++
+ * NAME
+ *	postseal 8
+ * SUMMARY
+ *	sendmail-compatible submission agent that encrypts end to end
+ * DESCRIPTION
+ *	main() is thin: clean the starting state, parse argv, run the
+ *	pipeline, map the result to a sysexits(3) code through the one
+ *	table in common/status.c.
+ *--*/
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fileio.h"
+#include "pslimits.h"
+#include "log.h"
+#include "status.h"
+#include "submit.h"
+
+static void
+usage_text(void)
+{
+	printf("usage: postseal [-t] [-i] [-f sender] [-F name] [-C config] [-v] "
+	       "[--] [recipient ...]\n"
+	       "       postseal -bp | mailq\n"
+	       "Reads a message on standard input and sends it, encrypted with "
+	       "OpenPGP to every\nrecipient that has a usable key. See "
+	       "postseal(8).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	char why[PS_WHY_MAX] = "";
+	enum ps_status st;
+
+	process_sanitize();
+	log_init("postseal", 0, 1);
+	if ((st = cli_parse(argc, argv, &c, why, sizeof(why))) != PS_OK) {
+		log_warnx("%s (see postseal(8))", why);
+		return ps_exit_code(st);
+	}
+	log_set_verbose(c.verbose);
+	for (int i = 0; i < c.nnotes; i++)
+		log_info("%s", c.notes[i]);
+
+	switch (c.mode) {
+	case MODE_VERSION:
+		printf("postseal %s\n", PACKAGE_VERSION);
+		return 0;
+	case MODE_HELP:
+		usage_text();
+		return 0;
+	case MODE_LIST_QUEUE:
+		printf("Mail queue is empty\n");
+		return 0;
+	case MODE_RUN_QUEUE:
+		log_info("the queue is empty");
+		return 0;
+	case MODE_NEWALIASES:
+		log_info("newaliases: postseal keeps no alias database; nothing to do");
+		return 0;
+	case MODE_SMTP:
+		log_warnx("-bs (SMTP on standard input) is not supported by this "
+			  "version");
+		return ps_exit_code(PS_UNAVAILABLE);
+	case MODE_DELIVER:
+		break;
+	}
+	st = submit_deliver(&c, 0, why, sizeof(why));
+	if (st != PS_OK) {
+		log_warnx("%s", why[0] ? why : ps_status_name(st));
+		return ps_exit_code(st);
+	}
+	return 0;
+}
