@@ -134,6 +134,10 @@ addr_check(const char *s, size_t len, int flags, char *why, size_t whylen)
 			       PS_ADDR_MAX);
 	if (memchr(s, '\0', len) != NULL)
 		return ps_why(why, whylen, "NUL byte in address");
+	/* Legal in RFC 5322, but an argv entry starting with '-' is read as
+	 * an option by too many programs: refuse it outright. */
+	if (s[0] == '-')
+		return ps_why(why, whylen, "address begins with '-'");
 	if (parse_local_part(s, len, &pos, why, whylen) < 0)
 		return -1;
 	if (pos == len) {

@@ -9,7 +9,8 @@
  *	Bytes >= 0x80 are allowed in both parts (RFC 6531, SMTPUTF8). With
  *	ADDR_LOCAL_OK, a bare local part ("root", as cron passes it) is also
  *	accepted; the MTA qualifies it. Nothing that is not accepted here may
- *	reach an argv.
+ *	reach an argv. An address that begins with '-' is refused although
+ *	RFC 5322 allows it: too many programs would read it as an option.
  *
  *	Comparison: the local part is compared exactly (RFC 5321 leaves its
  *	meaning to the receiving host), the domain without regard to ASCII

@@ -156,7 +156,7 @@ static const char *const env_keep[] = {
 	"HOME=", "USER=", "LOGNAME=", "GNUPGHOME=", "LANG=", "LC_ALL=",
 	"LC_CTYPE=", "LC_MESSAGES=", "TZ=", "TMPDIR=", "XDG_CONFIG_HOME=",
 	"XDG_CACHE_HOME=", "XDG_STATE_HOME=", "XDG_RUNTIME_DIR=", "MAIL_CONFIG=",
-	"POSTSEAL_CONFIG=", NULL,
+	NULL,
 };
 
 static void

@@ -24,6 +24,8 @@ static const struct {
 	{PS_TEMPFAIL, EX_TEMPFAIL, "temporary failure"},
 	{PS_NOPERM, EX_NOPERM, "permission denied"},
 	{PS_CONFIG, EX_CONFIG, "configuration error"},
+	{PS_NOHOST, EX_NOHOST, "host name unknown"},
+	{PS_PROTOCOL, EX_PROTOCOL, "remote error in protocol"},
 };
 
 #define TABLE_LEN (sizeof(status_table) / sizeof(status_table[0]))

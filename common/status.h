@@ -31,6 +31,8 @@ enum ps_status {
 	PS_TEMPFAIL,	/* try again later */
 	PS_NOPERM,	/* permission denied */
 	PS_CONFIG,	/* bad configuration */
+	PS_NOHOST,	/* host name unknown (from the MTA) */
+	PS_PROTOCOL,	/* remote protocol error (from the MTA) */
 	PS_STATUS_COUNT
 };
 

@@ -87,14 +87,20 @@ one_option(struct cli *c, char opt, const char *arg, char *why, size_t whylen)
 	case 'r':
 		c->sender = arg;
 		break;
+	/* DSN requests are recorded but not passed on: the real MTA's
+	 * sendmail may read these letters differently (exim's -N means
+	 * "do not deliver"). */
 	case 'N':
 		c->dsn_notify = arg;
+		note(c, opt, arg);
 		break;
 	case 'R':
 		c->dsn_ret = arg;
+		note(c, opt, arg);
 		break;
 	case 'V':
 		c->envid = arg;
+		note(c, opt, arg);
 		break;
 	case 'I':
 		c->mode = MODE_NEWALIASES;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,7 +15,12 @@ enum ps_status
 handoff_check(const struct ps_config *cf, char *why, size_t whylen)
 {
 	struct stat mta, self;
-	const char *where = cf->sendmail_line > 0 ? cf->path : "built-in default";
+	char where[PATH_MAX + 32];
+
+	if (cf->sendmail_line > 0)
+		snprintf(where, sizeof(where), "%s:%d", cf->path, cf->sendmail_line);
+	else
+		snprintf(where, sizeof(where), "the built-in default");
 
 	if (cf->sendmail[0] != '/')
 		return ps_fail(PS_CONFIG, why, whylen,

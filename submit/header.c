@@ -193,6 +193,31 @@ mailbox_emit(struct mailimf_mailbox *mb, int flags, addr_cb cb, void *ctx,
 	return PS_OK;
 }
 
+/* Skip white space and (nested) comments; return the new position. */
+static size_t
+skip_cfws(const char *p, size_t len, size_t i)
+{
+	int depth = 0;
+
+	while (i < len) {
+		char c = p[i];
+
+		if (depth > 0 && c == '\\' && i + 1 < len) {
+			i += 2;
+			continue;
+		}
+		if (c == '(') {
+			if (++depth > 32)
+				return i; /* hostile nesting: leave it as garbage */
+		} else if (c == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			return i;
+		i++;
+	}
+	return depth > 0 ? len - 1 : i;
+}
+
 enum ps_status
 address_list_parse(const char *val, size_t len, int flags, addr_cb cb,
 		   void *ctx, char *why, size_t whylen)
@@ -222,16 +247,14 @@ address_list_parse(const char *val, size_t len, int flags, addr_cb cb,
 		st = ps_fail(PS_DATAERR, why, whylen, "cannot parse address list");
 		goto out;
 	}
-	/* trailing garbage: only white space may follow */
-	for (k = idx; k < len + 2; k++)
-		if (copy[k] != ' ' && copy[k] != '\t' && copy[k] != '\r' &&
-		    copy[k] != '\n') {
-			st = ps_fail(PS_DATAERR, why, whylen,
-				     "cannot parse address list (garbage at "
-				     "offset %zu)",
-				     k);
-			goto out;
-		}
+	/* trailing garbage: only white space and comments may follow
+	 * ("root (Cron Daemon)") */
+	k = skip_cfws(copy, len + 2, idx);
+	if (k < len + 2) {
+		st = ps_fail(PS_DATAERR, why, whylen,
+			     "cannot parse address list (garbage at offset %zu)", k);
+		goto out;
+	}
 	for (it = clist_begin(al->ad_list); it != NULL; it = clist_next(it)) {
 		struct mailimf_address *ad = clist_content(it);
 

@@ -14,6 +14,7 @@ pf__check || exit $?
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 PF=$(mktemp -d /tmp/ps-pf.XXXX) || exit 99
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
     pf_stop "$PF" >/dev/null 2>&1
     if [ -z "${PF_KEEP:-}" ]; then rm -rf "$PF"; else echo "kept $PF" >&2; fi
@@ -28,19 +29,20 @@ t1=$(pf__now_ds)
 SENDMAIL=$(pf_sendmail "$PF") || fail "pf_sendmail"
 [ "$SENDMAIL" = "$PF/sendmail" ] || fail "pf_sendmail printed '$SENDMAIL'"
 
-# nothing of this instance may listen on the network: no inet socket may
-# belong to one of its processes
+# nothing of this instance may listen on the network: no listening TCP
+# socket and no UDP socket may belong to one of its processes
 pids=$(pf__instance_pids "$PF")
 [ -n "$pids" ] || fail "no processes found for the running instance"
+inet_inodes=" $(awk 'FNR > 1 && (FILENAME ~ /udp/ || $4 == "0A") { print $10 }' \
+    /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | tr '\n' ' ') "
 for p in $pids; do
     for fd in /proc/"$p"/fd/*; do
         l=$(readlink "$fd" 2>/dev/null) || continue
         case $l in socket:\[*\])
             ino=${l#socket:[}; ino=${ino%]}
-            if awk -v i="$ino" '$10 == i && $4 == "0A" { f = 1 } END { exit !f }' \
-                   /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-                fail "process $p of the instance listens on TCP (inode $ino)"
-            fi ;;
+            case $inet_inodes in *" $ino "*)
+                fail "process $p of the instance has a listening inet socket ($l)" ;;
+            esac ;;
         esac
     done
 done

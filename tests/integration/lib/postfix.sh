@@ -48,9 +48,11 @@
 # example.com.  The local parts listed in PF_LOCALPARTS get their own Maildir
 # DIR/mail/<domain>/<localpart>/; everything else of those domains goes to
 # the catch-all Maildir DIR/mail/<domain>/catchall/ (so pf_mailbox with
-# catchall@<domain> lists it).  Bounces/postmaster notices end up in
-# example.org/catchall as well.  Unqualified addresses are qualified with
+# catchall@<domain> lists it).  Unqualified addresses are qualified with
 # myorigin = example.org ("root" -> root@example.org -> example.org/root/).
+# Bounces (e.g. for a recipient outside the three domains) go to the envelope
+# sender; when that is in one of the three domains the bounce is delivered
+# into its Maildir and counts for pf_wait_delivered/pf_count_delivered.
 #
 # ----------------------------------------------------------------------------
 # Submission and privileges (verified by experiment on Debian 12, Postfix 3.7):
@@ -62,12 +64,16 @@
 #     mail_conf_suck() skips that check for root.  So as root the wrapper
 #     DIR/sendmail works with NO change to /etc/postfix/main.cf, and this
 #     library does not modify anything outside DIR.
-#   * As a non-root user the same wrapper fails with
-#       postdrop: fatal: unauthorized configuration directory name: DIR/etc
-#     (and so does "postqueue -c").  The tests run as root, so nothing is done
-#     about it; a non-root setup would need DIR/etc appended to
-#     alternate_config_directories in /etc/postfix/main.cf.
-#   * The MAIL_CONFIG environment variable is equivalent to -C (same check).
+#   * As a non-root user the wrapper fails (sendmail exit 75) with
+#       sendmail: error: unauthorized configuration directory name: DIR/etc
+#       sendmail: fatal: specify "alternate_config_directories = DIR/etc" or
+#         "multi_instance_directories = DIR/etc" in /etc/postfix/main.cf
+#     With MAIL_CONFIG=DIR/etc instead of -C, sendmail accepts it but the
+#     setgid postdrop refuses it the same way; "postqueue -c DIR/etc" too.
+#     Verified (in a private mount namespace with a bind-mounted COPY of
+#     main.cf, the real file untouched) that appending DIR/etc to
+#     alternate_config_directories in the default main.cf is all a non-root
+#     submitter needs.  The tests run as root, so this library does not do it.
 #
 # What the message looks like in the Maildir (verified by experiment):
 #   * virtual(8) PREPENDS exactly three header lines, always in this order:
@@ -87,7 +93,8 @@
 #         @example.org ("To: root" -> "To: root@example.org");
 #       - remove Bcc:, Return-Path: and Content-Length: headers;
 #       - a message with no header at all gets the added headers plus an
-#         empty separator line; an empty message becomes header-only.
+#         empty separator line; an empty message becomes header-only (no
+#         empty line, no body).
 #   * Line endings: Postfix's sendmail accepts LF and CRLF input (also mixed,
 #     sendmail_fix_line_endings = always): every CRLF becomes LF, in header
 #     and body.  A stray CR (not followed by LF) is replaced by a SPACE
@@ -178,7 +185,7 @@ pf_maillog_tail() {
 # PID 1 reaps the orphaned master only after a long delay).
 pf__alive() {
     local stat
-    read -r stat < "/proc/$1/stat" 2>/dev/null || return 1
+    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     case $stat in Z* | X*) return 1 ;; esac
     return 0
@@ -188,7 +195,7 @@ pf__alive() {
 pf__master_pid() {
     local pid
     [ -r "$1/spool/pid/master.pid" ] || return 1
-    read -r pid < "$1/spool/pid/master.pid" 2>/dev/null || return 1
+    { read -r pid < "$1/spool/pid/master.pid"; } 2>/dev/null || return 1
     pid=${pid//[!0-9]/}
     [ -n "$pid" ] || return 1
     pf__alive "$pid" || return 1
@@ -206,7 +213,9 @@ pf__instance_pids() {
     [ -n "$spool" ] || return 0
     ddir=$("$PF_POSTCONF" -dh daemon_directory 2>/dev/null)
     {
-        for link in $(find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$spool" 2>/dev/null); do
+        # /proc/PID/cwd paths contain no blanks
+        find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$spool" 2>/dev/null |
+        while read -r link; do
             p=${link#/proc/}; p=${p%/cwd}
             # only Postfix programs, never e.g. a shell cd'ed into the spool
             case $(readlink "/proc/$p/exe" 2>/dev/null) in
@@ -292,7 +301,7 @@ EOF
     # Same services as the Debian master.cf, minus every inet service, minus
     # smtp/relay/lmtp/tlsmgr/postscreen (nothing may leave the machine) and
     # with chroot = n everywhere (the chroot would be DIR/spool).
-    cat > "$d/etc/master.cf" <<'EOF'
+    cat > "$d/etc/master.cf" <<'EOF' || return 1
 # Private Postfix instance for the postseal integration tests.
 # NO inet service: nothing listens on any address.
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -317,7 +326,6 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
-    [ $? -eq 0 ] || return 1
 
     {
         echo "# texthash: virtual mailbox map (generated by postfix.sh)"
@@ -329,14 +337,26 @@ EOF
         done
     } > "$d/etc/vmailbox" || return 1
 
-    cat > "$d/sendmail" <<EOF
+    cat > "$d/sendmail" <<EOF || return 1
 #!/bin/sh
 # sendmail of the private Postfix instance in $d (generated by postfix.sh)
 exec $PF_SENDMAIL_BIN -C $d/etc "\$@"
 EOF
-    [ $? -eq 0 ] || return 1
     chmod 0755 "$d/sendmail" || return 1
     chmod 0644 "$d/etc/main.cf" "$d/etc/master.cf" "$d/etc/vmailbox" || return 1
+    # The postfix(1) command sleeps (in 0.3 s steps, up to ~2 s) until
+    # main.cf is at least 2 seconds old before it starts anything; backdate
+    # the freshly written files so that "postfix start" does not wait.
+    touch -d "@$(( $(date +%s) - 10 ))" "$d/etc/main.cf" "$d/etc/master.cf" "$d/etc/vmailbox" || return 1
+}
+
+# pf__diagnose DIR: the postfix(1) command writes its fatal errors (bad
+# main.cf values etc.) only to a terminal or to syslog, never to a pipe, so
+# re-run "postfix check" (which starts nothing) on a pseudo terminal.
+pf__diagnose() {
+    command -v script >/dev/null 2>&1 || return 0
+    printf -- '--- postfix -c %s/etc check ---\n' "$1" >&2
+    script -qec "$PF_POSTFIX -c $1/etc check" /dev/null </dev/null 2>&1 | tr -d '\r' >&2
 }
 
 pf_start() {
@@ -366,11 +386,16 @@ pf_start() {
     # "postfix start" prints its diagnostics only to a terminal (or the log);
     # keep whatever it prints and show it together with the log on failure.
     start=$(pf__now_ds)
-    out=$("$PF_POSTFIX" -c "$d/etc" start 2>&1 </dev/null)
+    if command -v timeout >/dev/null 2>&1; then
+        out=$(timeout "${PF_START_TIMEOUT:-20}" "$PF_POSTFIX" -c "$d/etc" start 2>&1 </dev/null)
+    else
+        out=$("$PF_POSTFIX" -c "$d/etc" start 2>&1 </dev/null)
+    fi
     rc=$?
     if [ $rc -ne 0 ]; then
         pf__err "'postfix -c $d/etc start' failed (exit $rc)"
         [ -n "$out" ] && printf '%s\n' "$out" >&2
+        pf__diagnose "$d"
         pf_maillog_tail "$d"
         pf_stop "$d" >/dev/null 2>&1
         return 1
@@ -477,7 +502,8 @@ pf_stop() {
     [ -d "$d/etc" ] || return 0
 
     if master=$(pf__master_pid "$d"); then
-        "$PF_POSTFIX" -c "$d/etc" abort >/dev/null 2>&1 </dev/null ||
+        # "abort" = SIGTERM to the master, no 5 s grace loop like "stop"
+        timeout 10 "$PF_POSTFIX" -c "$d/etc" abort >/dev/null 2>&1 </dev/null ||
             kill -TERM "$master" 2>/dev/null
         deadline=$(( $(pf__now_ds) + ${PF_STOP_TIMEOUT:-10} * 10 ))
         while pf__alive "$master" &&
@@ -503,7 +529,7 @@ pf_stop() {
             sleep 0.1
             pids=$(pf__instance_pids "$d")
             if [ -n "$pids" ]; then
-                pf__err "processes of $d still running: $(echo $pids)"
+                pf__err "processes of $d still running: ${pids//$'\n'/ }"
                 return 1
             fi
             break

@@ -1,0 +1,228 @@
+/* PGP/MIME composition: the header protection structure of RFC 9788 and
+ * RFC 3156's outer layout. Expected strings are written from the RFCs,
+ * not from the code's output. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose.h"
+#include "harness.h"
+
+static struct header h;
+static char why[256];
+
+static void
+load(const char *raw)
+{
+	header_free(&h);
+	header_init(&h);
+	assert_int_equal(buf_puts(&h.raw, raw), 0);
+	assert_int_equal(header_split(&h, why, sizeof(why)), PS_OK);
+}
+
+static const char *msg =
+	"From: Alice <alice@example.org>\n"
+	"To: Bob <bob@example.net>\n"
+	"Cc: carol@example.com\n"
+	"Bcc: dave@example.org\n"
+	"Subject: The Jones contract\n"
+	"Keywords: secret\n"
+	"Date: Wed, 11 Jan 2023 16:08:43 -0500\n"
+	"Message-ID: <20230111T210843Z.1234@lhp.example>\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed;\n"
+	" boundary=\"xyz\"\n"
+	"Content-Transfer-Encoding: 7bit\n"
+	"X-Mailer: test\n";
+
+/* The header section ends at the first empty line. */
+static char *
+header_part(const char *s, const char *eol)
+{
+	char sep[8];
+	char *end;
+
+	snprintf(sep, sizeof(sep), "%s%s", eol, eol);
+	end = strstr(s, sep);
+	assert_non_null(end);
+	return strndup(s, (size_t)(end - s) + strlen(eol));
+}
+
+static void
+inner_header(void **state)
+{
+	struct buf b;
+	const char *s;
+
+	(void)state;
+	load(msg);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(compose_inner_header(&h, 1, &b), 0);
+	s = buf_str(&b);
+	/* canonical CRLF only, and nothing ever CR CR LF */
+	assert_null(strstr(s, "\r\r\n"));
+	assert_int_equal(th_count(s, "\n"), th_count(s, "\r\n"));
+	/* the body's Content-Type, with its parameters kept, plus both
+	 * markers: RFC 9788 hp="cipher" and the legacy v1 */
+	assert_true(strncmp(s, "Content-Type: multipart/mixed;\r\n boundary=\"xyz\"",
+			    47) == 0);
+	assert_non_null(strstr(s, "hp=\"cipher\""));
+	assert_non_null(strstr(s, "protected-headers=\"v1\""));
+	assert_non_null(strstr(s, "\r\nContent-Transfer-Encoding: 7bit\r\n"));
+	/* the real header fields, protected inside */
+	assert_non_null(strstr(s, "\r\nSubject: The Jones contract\r\n"));
+	assert_non_null(strstr(s, "\r\nFrom: Alice <alice@example.org>\r\n"));
+	assert_non_null(strstr(s, "\r\nTo: Bob <bob@example.net>\r\n"));
+	assert_non_null(strstr(s, "\r\nKeywords: secret\r\n"));
+	assert_non_null(strstr(s, "\r\nX-Mailer: test\r\n"));
+	/* Bcc never leaves, not even encrypted to the visible recipients */
+	assert_null(strstr(s, "Bcc"));
+	assert_null(strstr(s, "dave@example.org"));
+	/* MIME-Version is structural: the outer message has it */
+	assert_null(strstr(s, "MIME-Version"));
+	/* HP-Outer records what the outside shows (RFC 9788 section 2.2) */
+	assert_non_null(strstr(s, "\r\nHP-Outer: Subject: [...]\r\n"));
+	assert_non_null(strstr(s, "\r\nHP-Outer: From: Alice <alice@example.org>\r\n"));
+	assert_non_null(strstr(s, "\r\nHP-Outer: To: Bob <bob@example.net>\r\n"));
+	assert_non_null(strstr(s, "\r\nHP-Outer: Message-ID: <20230111T210843Z.1234@lhp.example>\r\n"));
+	/* Keywords are removed outside (hcp_baseline), so no HP-Outer */
+	assert_null(strstr(s, "HP-Outer: Keywords"));
+	assert_null(strstr(s, "HP-Outer: Content"));
+	/* ends with the empty line that separates it from the body */
+	assert_int_equal(strcmp(s + b.len - 4, "\r\n\r\n"), 0);
+	assert_int_equal(th_count(s, "\r\n\r\n"), 1);
+	buf_free(&b);
+}
+
+static void
+outer_header(void **state)
+{
+	struct buf b;
+	const char *s;
+	char *hdr;
+
+	(void)state;
+	load(msg);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(compose_outer_header(&h, 1, "BOUND", &b), 0);
+	s = buf_str(&b);
+	hdr = header_part(s, "\n");
+	/* routing fields stay outside, unchanged */
+	assert_non_null(strstr(hdr, "From: Alice <alice@example.org>\n"));
+	assert_non_null(strstr(hdr, "To: Bob <bob@example.net>\n"));
+	assert_non_null(strstr(hdr, "Cc: carol@example.com\n"));
+	assert_non_null(strstr(hdr, "Date: Wed, 11 Jan 2023 16:08:43 -0500\n"));
+	assert_non_null(strstr(hdr, "Message-ID: <20230111T210843Z.1234@lhp.example>\n"));
+	/* the subject is obscured */
+	assert_non_null(strstr(hdr, "Subject: [...]\n"));
+	assert_null(strstr(s, "Jones"));
+	assert_null(strstr(s, "secret"));
+	assert_null(strstr(s, "Bcc"));
+	assert_null(strstr(s, "dave@"));
+	/* exactly one Content-Type outside: the RFC 3156 one */
+	assert_int_equal(th_count(hdr, "Content-Type:"), 1);
+	assert_int_equal(th_count(hdr, "MIME-Version: 1.0\n"), 1);
+	assert_non_null(strstr(hdr, "Content-Type: multipart/encrypted;"));
+	assert_non_null(strstr(hdr, "protocol=\"application/pgp-encrypted\""));
+	assert_non_null(strstr(hdr, "boundary=\"BOUND\""));
+	assert_null(strstr(hdr, "Content-Transfer-Encoding"));
+	/* RFC 3156 section 4: first part application/pgp-encrypted with
+	 * "Version: 1", second part application/octet-stream */
+	{
+		const char *p1 = strstr(s, "\n--BOUND\nContent-Type: application/pgp-encrypted\n");
+		const char *v1, *p2;
+
+		assert_non_null(p1);
+		v1 = strstr(p1, "\n\nVersion: 1\n");
+		assert_non_null(v1);
+		p2 = strstr(v1, "\n--BOUND\nContent-Type: application/octet-stream");
+		assert_non_null(p2);
+	}
+	/* LF only: this goes to the local sendmail */
+	assert_null(strstr(s, "\r"));
+	free(hdr);
+	buf_free(&b);
+}
+
+static void
+subject_kept_when_asked(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	load(msg);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(compose_outer_header(&h, 0, "B", &b), 0);
+	assert_non_null(strstr(buf_str(&b), "Subject: The Jones contract\n"));
+	buf_free(&b);
+}
+
+static void
+no_content_type(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	/* RFC 2045 default: text/plain; charset=us-ascii */
+	load("From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n");
+	buf_init(&b, 1 << 20);
+	assert_int_equal(compose_inner_header(&h, 1, &b), 0);
+	assert_true(strncmp(buf_str(&b), "Content-Type: text/plain; charset=us-ascii;",
+			    43) == 0);
+	assert_null(strstr(buf_str(&b), "\r\r\n"));
+	buf_free(&b);
+}
+
+static void
+pgp_mime_detection(void **state)
+{
+	(void)state;
+	load("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\n"
+	     " boundary=\"x\"\n");
+	assert_true(compose_is_pgp_mime(&h));
+	load("Content-Type: Multipart/Encrypted; boundary=x;\n"
+	     " protocol=application/PGP-encrypted\n");
+	assert_true(compose_is_pgp_mime(&h));
+	/* S/MIME or another protocol is not ours to pass through */
+	load("Content-Type: multipart/encrypted; protocol=\"application/x-other\"; boundary=x\n");
+	assert_false(compose_is_pgp_mime(&h));
+	load("Content-Type: multipart/mixed; boundary=x\n");
+	assert_false(compose_is_pgp_mime(&h));
+	load("Subject: none\n");
+	assert_false(compose_is_pgp_mime(&h));
+}
+
+static void
+bad_content_type(void **state)
+{
+	(void)state;
+	load("Content-Type: ;;;\n");
+	assert_int_equal(compose_check_content_type(&h, why, sizeof(why)), PS_DATAERR);
+	load("Content-Type: text/plain; charset=utf-8\n");
+	assert_int_equal(compose_check_content_type(&h, why, sizeof(why)), PS_OK);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	header_free(&h);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(inner_header, teardown),
+		cmocka_unit_test_teardown(outer_header, teardown),
+		cmocka_unit_test_teardown(subject_kept_when_asked, teardown),
+		cmocka_unit_test_teardown(no_content_type, teardown),
+		cmocka_unit_test_teardown(pgp_mime_detection, teardown),
+		cmocka_unit_test_teardown(bad_content_type, teardown),
+	};
+
+	header_init(&h);
+	return cmocka_run_group_tests_name("compose", tests, NULL, NULL);
+}

@@ -1,0 +1,146 @@
+/* The configuration file: values, and every error class with its line. */
+#include "config.h"
+
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "pslimits.h"
+#include "harness.h"
+
+static struct ps_config cf;
+static char why[512];
+
+static enum ps_status
+parse(const char *text)
+{
+	config_defaults(&cf);
+	why[0] = '\0';
+	return config_parse(&cf, "t.conf", text, strlen(text), why, sizeof(why));
+}
+
+static void
+good_file(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("# site file\n"
+			       "\n"
+			       "[transport]\n"
+			       "mode = sendmail   # the only mode so far\n"
+			       "  sendmail=/usr/sbin/sendmail.postfix\n"),
+			 PS_OK);
+	assert_string_equal(cf.sendmail, "/usr/sbin/sendmail.postfix");
+	assert_int_equal(cf.sendmail_line, 5);
+	assert_int_equal(cf.mode, TRANSPORT_SENDMAIL);
+}
+
+static void
+defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), PS_OK);
+	assert_string_equal(cf.sendmail, PS_REAL_SENDMAIL);
+	assert_int_equal(cf.sendmail_line, 0);
+}
+
+static void
+errors_with_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[transport]\nmod = sendmail\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:2:"));
+	assert_non_null(strstr(why, "unknown key"));
+
+	assert_int_equal(parse("[transport]\nmode = carrier-pigeon\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:2:"));
+	assert_non_null(strstr(why, "bad value"));
+
+	assert_int_equal(parse("[transport]\n\n[transport]\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:3:"));
+	assert_non_null(strstr(why, "duplicate section"));
+
+	assert_int_equal(parse("[transport]\nsendmail = /a\nsendmail = /b\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:3:"));
+	assert_non_null(strstr(why, "duplicate key"));
+
+	assert_int_equal(parse("[nonsense]\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:1:"));
+
+	assert_int_equal(parse("mode = sendmail\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "outside"));
+
+	assert_int_equal(parse("[transport]\nsendmail = relative/path\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "absolute"));
+
+	assert_int_equal(parse("[transport]\nsendmail =\n"), PS_CONFIG);
+	assert_int_equal(parse("[transport]\njust words\n"), PS_CONFIG);
+	assert_int_equal(parse("[transport\n"), PS_CONFIG);
+	assert_int_equal(parse("[transport]\nmode = smtp\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "not supported"));
+}
+
+static void
+long_line(void **state)
+{
+	char big[PS_CONFIG_LINE_MAX + 64];
+
+	(void)state;
+	memset(big, '#', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(parse(big), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:1:"));
+}
+
+static void
+nul_in_file(void **state)
+{
+	(void)state;
+	config_defaults(&cf);
+	assert_int_equal(config_parse(&cf, "t.conf", "[transport]\0x", 13, why,
+				      sizeof(why)),
+			 PS_CONFIG);
+}
+
+static void
+unsafe_file(void **state)
+{
+	char path[] = "/tmp/ps-conf-XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "[transport]\n", 12), 12);
+	close(fd);
+	chmod(path, 0666);
+	assert_int_equal(config_load(&cf, path, 0, why, sizeof(why)), PS_CONFIG);
+	assert_non_null(strstr(why, "writable"));
+	chmod(path, 0644);
+	assert_int_equal(config_load(&cf, path, 0, why, sizeof(why)), PS_OK);
+	unlink(path);
+	/* missing: an error when named with -C, defaults otherwise */
+	assert_int_equal(config_load(&cf, path, 0, why, sizeof(why)), PS_CONFIG);
+	assert_int_equal(config_load(&cf, path, 1, why, sizeof(why)), PS_OK);
+	/* a symlink is refused */
+	assert_int_equal(symlink("/etc/hostname", path), 0);
+	assert_int_equal(config_load(&cf, path, 0, why, sizeof(why)), PS_CONFIG);
+	assert_non_null(strstr(why, "symbolic link"));
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good_file),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(errors_with_lines),
+		cmocka_unit_test(long_line),
+		cmocka_unit_test(nul_in_file),
+		cmocka_unit_test(unsafe_file),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}

@@ -1,0 +1,285 @@
+/* Envelope recipients: argv, -t (plus argv, as Postfix), Bcc, Resent-,
+ * and the partition into copies. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "envelope.h"
+#include "harness.h"
+#include "plan.h"
+
+static struct header h;
+static struct rcptlist rl;
+static char why[256];
+
+static void
+load(const char *raw)
+{
+	header_free(&h);
+	header_init(&h);
+	assert_int_equal(buf_puts(&h.raw, raw), 0);
+	assert_int_equal(header_split(&h, why, sizeof(why)), PS_OK);
+}
+
+static enum ps_status
+build(int extract, int nr, char **rcpts)
+{
+	struct cli c;
+
+	memset(&c, 0, sizeof(c));
+	c.extract = extract;
+	c.rcpts = rcpts;
+	c.nrcpts = nr;
+	rcptlist_free(&rl);
+	why[0] = '\0';
+	return envelope_build(&c, &h, &rl, why, sizeof(why));
+}
+
+static int
+has(const char *addr, int visible)
+{
+	long i = rcptlist_find(&rl, addr);
+
+	return i >= 0 && rl.v[i].visible == visible;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	header_free(&h);
+	rcptlist_free(&rl);
+	return 0;
+}
+
+static const char *hdr =
+	"From: Me <me@example.org>\n"
+	"To: Alice <alice@example.org>, bob@example.net\n"
+	"Cc: carol@example.com\n"
+	"Bcc: dave@example.org, Erin <erin@example.net>\n"
+	"Subject: hi\n";
+
+static void
+argv_only(void **state)
+{
+	char *r[] = {"alice@example.org", "frank@example.org"};
+
+	(void)state;
+	load(hdr);
+	assert_int_equal(build(0, 2, r), PS_OK);
+	assert_int_equal(rl.n, 2);
+	assert_true(has("alice@example.org", 1));
+	/* named only on the command line: blind */
+	assert_true(has("frank@example.org", 0));
+	/* without -t the header's Bcc is not a recipient */
+	assert_int_equal(rcptlist_find(&rl, "dave@example.org"), -1);
+}
+
+static void
+extract_from_header(void **state)
+{
+	(void)state;
+	load(hdr);
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(rl.n, 5);
+	assert_true(has("alice@example.org", 1));
+	assert_true(has("bob@example.net", 1));
+	assert_true(has("carol@example.com", 1));
+	assert_true(has("dave@example.org", 0));
+	assert_true(has("erin@example.net", 0));
+}
+
+/* Postfix: with -t, command-line recipients are added to the header's */
+static void
+extract_plus_argv(void **state)
+{
+	char *r[] = {"frank@example.org", "ALICE@example.org"};
+
+	(void)state;
+	load(hdr);
+	assert_int_equal(build(1, 2, r), PS_OK);
+	assert_int_equal(rl.n, 7);
+	assert_true(has("frank@example.org", 0));
+	/* a different local part case is another mailbox */
+	assert_true(has("ALICE@example.org", 0));
+	assert_true(has("alice@example.org", 1));
+}
+
+static void
+dedupe_domain_case(void **state)
+{
+	char *r[] = {"bob@EXAMPLE.NET", "bob@example.net"};
+
+	(void)state;
+	load(hdr);
+	assert_int_equal(build(1, 2, r), PS_OK);
+	assert_int_equal(rl.n, 5);
+	assert_true(has("bob@example.net", 1));
+}
+
+static void
+resent_fields_win(void **state)
+{
+	(void)state;
+	load("From: me@example.org\n"
+	     "To: alice@example.org\n"
+	     "Resent-From: fwd@example.org\n"
+	     "Resent-To: grace@example.org\n"
+	     "Resent-Bcc: heidi@example.org\n");
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(rl.n, 2);
+	assert_true(has("grace@example.org", 1));
+	assert_true(has("heidi@example.org", 0));
+}
+
+static void
+argv_forms(void **state)
+{
+	char *r[] = {"<alice@example.org>", "Bob <bob@example.net>, carol@example.com",
+		     "root"};
+
+	(void)state;
+	load("Subject: x\n");
+	assert_int_equal(build(0, 3, r), PS_OK);
+	assert_int_equal(rl.n, 4);
+	assert_true(has("alice@example.org", 0));
+	assert_true(has("bob@example.net", 0));
+	assert_true(has("carol@example.com", 0));
+	assert_true(has("root", 0));
+}
+
+static void
+bad_addresses(void **state)
+{
+	char *r1[] = {"alice@exa mple.org"};
+	char *r2[] = {"-oQ/tmp/evil@x"};
+	char *r3[] = {"alice@example.org;reboot"};
+
+	(void)state;
+	load("Subject: x\n");
+	assert_int_equal(build(0, 1, r1), PS_DATAERR);
+	assert_non_null(strstr(why, "bad recipient address"));
+	assert_int_equal(build(0, 1, r2), PS_DATAERR);
+	assert_int_equal(build(0, 1, r3), PS_DATAERR);
+
+	load("To: alice@example.org, <<broken\n");
+	assert_int_equal(build(1, 0, NULL), PS_DATAERR);
+	assert_non_null(strstr(why, "To:"));
+
+	load("To: alice@example.org\nCc: undisclosed-recipients:;\n");
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(rl.n, 1);
+}
+
+static void
+header_checks(void **state)
+{
+	(void)state;
+	load("From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\n");
+	assert_int_equal(envelope_check_header(&h, why, sizeof(why)), PS_OK);
+	load("From: alice@example.org (Alice (the (nested) one))\n"
+	     "To: bob@example.org (Bob), carol@example.org\n");
+	assert_int_equal(envelope_check_header(&h, why, sizeof(why)), PS_OK);
+	load("From: alice@example.org (unterminated comment\n");
+	assert_int_equal(envelope_check_header(&h, why, sizeof(why)), PS_DATAERR);
+	load("From: Broken <x@\nTo: a@example.org\n");
+	assert_int_equal(envelope_check_header(&h, why, sizeof(why)), PS_DATAERR);
+	assert_non_null(strstr(why, "From"));
+}
+
+static void
+sender(void **state)
+{
+	char out[300];
+
+	(void)state;
+	assert_int_equal(envelope_sender("<>", out, sizeof(out), why, sizeof(why)),
+			 PS_OK);
+	assert_string_equal(out, "");
+	assert_int_equal(envelope_sender("<me@example.org>", out, sizeof(out),
+					 why, sizeof(why)),
+			 PS_OK);
+	assert_string_equal(out, "me@example.org");
+	assert_int_equal(envelope_sender("me@exa mple.org", out, sizeof(out),
+					 why, sizeof(why)),
+			 PS_DATAERR);
+}
+
+static void
+too_many(void **state)
+{
+	struct rcptlist l = {0};
+	char a[64];
+
+	(void)state;
+	for (int i = 0; i < PS_RCPT_MAX; i++) {
+		snprintf(a, sizeof(a), "u%d@example.org", i);
+		assert_int_equal(rcptlist_add(&l, a, 0), 0);
+	}
+	assert_int_equal(rcptlist_add(&l, "one-more@example.org", 0), -1);
+	rcptlist_free(&l);
+}
+
+/* The partition: visible keyed recipients share a copy, each blind keyed
+ * recipient gets its own, keyless ones share the plaintext copy. */
+static void
+plan_partition(void **state)
+{
+	struct plan p = {0};
+	int dummy;
+
+	(void)state;
+	load(hdr);
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	/* keys for alice, carol (visible) and dave, erin (blind) */
+	rl.v[rcptlist_find(&rl, "alice@example.org")].key = &dummy;
+	rl.v[rcptlist_find(&rl, "carol@example.com")].key = &dummy;
+	rl.v[rcptlist_find(&rl, "dave@example.org")].key = &dummy;
+	rl.v[rcptlist_find(&rl, "erin@example.net")].key = &dummy;
+	assert_int_equal(plan_build(&rl, 0, &p), PS_OK);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.v[0].kind, COPY_ENCRYPTED);
+	assert_int_equal(p.v[0].n, 2);
+	assert_string_equal(rl.v[p.v[0].rcpt[0]].addr, "alice@example.org");
+	assert_string_equal(rl.v[p.v[0].rcpt[1]].addr, "carol@example.com");
+	assert_int_equal(p.v[1].kind, COPY_ENCRYPTED);
+	assert_int_equal(p.v[1].n, 1);
+	assert_string_equal(rl.v[p.v[1].rcpt[0]].addr, "dave@example.org");
+	assert_int_equal(p.v[2].n, 1);
+	assert_string_equal(rl.v[p.v[2].rcpt[0]].addr, "erin@example.net");
+	assert_int_equal(p.v[3].kind, COPY_PLAIN);
+	assert_int_equal(p.v[3].n, 1);
+	assert_string_equal(rl.v[p.v[3].rcpt[0]].addr, "bob@example.net");
+	plan_free(&p);
+
+	/* already encrypted input: one copy for everybody */
+	assert_int_equal(plan_build(&rl, 1, &p), PS_OK);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].kind, COPY_PASSTHROUGH);
+	assert_int_equal(p.v[0].n, 5);
+	plan_free(&p);
+	for (size_t i = 0; i < rl.n; i++)
+		rl.v[i].key = NULL;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(argv_only, teardown),
+		cmocka_unit_test_teardown(extract_from_header, teardown),
+		cmocka_unit_test_teardown(extract_plus_argv, teardown),
+		cmocka_unit_test_teardown(dedupe_domain_case, teardown),
+		cmocka_unit_test_teardown(resent_fields_win, teardown),
+		cmocka_unit_test_teardown(argv_forms, teardown),
+		cmocka_unit_test_teardown(bad_addresses, teardown),
+		cmocka_unit_test_teardown(header_checks, teardown),
+		cmocka_unit_test_teardown(sender, teardown),
+		cmocka_unit_test(too_many),
+		cmocka_unit_test_teardown(plan_partition, teardown),
+	};
+
+	header_init(&h);
+	return cmocka_run_group_tests_name("envelope", tests, NULL, NULL);
+}
