@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# tests/integration/lib/common.sh - shared set-up for the integration tests.
+#
+# Every test sources this file. It needs POSTSEAL (the binary under test)
+# and SRCDIR (the source tree). It makes a private directory T under /tmp
+# (short: gpg-agent socket paths must stay short) holding:
+#   T/g      the sender's GNUPGHOME: public keys of the names given to
+#            ps_setup (the keyring postseal searches)
+#   T/d      a GNUPGHOME holding every test secret key, for decrypting
+#   T/conf   a postseal.conf written by ps_conf
+# and removes it, the gpg agents and any Postfix instance at exit.
+set -u
+
+: "${POSTSEAL:?POSTSEAL must name the postseal binary}"
+: "${SRCDIR:?SRCDIR must name the source tree}"
+TESTS=$SRCDIR/tests
+KEYS=$TESTS/data/keys
+LIB=$TESTS/integration/lib
+# shellcheck source=postfix.sh
+. "$LIB/postfix.sh"
+
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
+ok() { printf 'ok - %s\n' "$*"; }
+
+# keyid NAME: the encryption subkey ID of a committed test key
+keyid() { awk -v n="$1" '$1==n {print $2}' "$KEYS/keyids.txt"; }
+
+ps__cleanup() {
+	local rc=$?
+	[ -n "${PF:-}" ] && pf_stop "$PF" >/dev/null 2>&1
+	for h in "$T"/g "$T"/d "$T"/home/.gnupg; do
+		[ -d "$h" ] && gpgconf --homedir "$h" --kill all >/dev/null 2>&1
+	done
+	if [ "${PS_KEEP:-}" = 1 ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+
+# ps_setup NAME...: private dir, sender keyring with those public keys,
+# decrypting keyring with all secret keys.
+ps_setup() {
+	command -v gpg >/dev/null || skip "gpg is not installed"
+	T=$(mktemp -d /tmp/ps.XXXXXX) || exit 99
+	# traversable for the postfix user (the private instance lives here)
+	chmod 711 "$T"
+	trap ps__cleanup EXIT
+	mkdir -m 700 "$T/g" "$T/d"
+	export GNUPGHOME=$T/g
+	for n in "$@"; do
+		gpg --batch -q --import "$KEYS/$n.pub.asc" 2>/dev/null ||
+			fail "cannot import test key $n"
+	done
+	gpg --homedir "$T/d" --batch -q --import "$KEYS"/*.sec.asc 2>/dev/null ||
+		fail "cannot import the secret test keys"
+}
+
+# ps_postfix: start a private Postfix; sets PF and SENDMAIL. A Postfix
+# that cannot start is a skip (77); CI turns a skip into a failure.
+ps_postfix() {
+	PF=$T/pf
+	pf_start "$PF" || {
+		local rc=$?
+		[ "$rc" = 77 ] && skip "no private Postfix here"
+		fail "the private Postfix did not start"
+	}
+	SENDMAIL=$(pf_sendmail "$PF")
+}
+
+# ps_conf SENDMAIL [FILE]: a postseal.conf handing off to SENDMAIL
+ps_conf() {
+	local f=${2:-$T/conf}
+	printf '# test configuration\n[transport]\nmode = sendmail\nsendmail = %s\n' \
+		"$1" > "$f"
+	chmod 600 "$f"
+}
+
+# armored FILE: the OpenPGP armor block of a delivered message
+armored() {
+	awk '/^-----BEGIN PGP MESSAGE-----/{on=1} on{print} /^-----END PGP MESSAGE-----/{on=0}' "$1"
+}
+
+# gpg_decrypt FILE: the decrypted inner MIME entity, on stdout
+gpg_decrypt() {
+	armored "$1" | gpg --homedir "$T/d" --batch -q --decrypt 2>/dev/null
+}
+
+# rnp_decrypt FILE NAME: decrypt with rnp, an independent implementation
+rnp_decrypt() {
+	local h=$T/rnp-$2
+	if [ ! -d "$h" ]; then
+		mkdir -m 700 "$h"
+		rnpkeys --homedir "$h" --import "$KEYS/$2.sec.asc" >/dev/null 2>&1 ||
+			fail "rnpkeys cannot import $2"
+	fi
+	armored "$1" > "$T/rnp-in.asc"
+	rnp --homedir "$h" --decrypt "$T/rnp-in.asc" --output - 2>/dev/null
+}
+
+# sq_decrypt FILE NAME: decrypt with Sequoia's sq
+sq_decrypt() {
+	armored "$1" | sq decrypt --recipient-key "$KEYS/$2.sec.asc" 2>/dev/null
+}
+
+# keyids_of FILE: the key IDs a delivered message is encrypted to, sorted
+keyids_of() {
+	armored "$1" | gpg --homedir "$T/g" --batch --list-packets 2>/dev/null |
+		awk '/^:pubkey enc packet:/ {for (i=1;i<=NF;i++) if ($i=="keyid") print toupper($(i+1))}' |
+		sort
+}
+
+# body_of FILE: everything after the first empty line, CRLF made LF
+body_of() {
+	tr -d '\r' < "$1" | awk 'b{print} /^$/ && !b {b=1}'
+}
+
+# header_of FILE: the header section, CRLF made LF, unfolded
+header_of() {
+	tr -d '\r' < "$1" | awk '/^$/{exit} {print}'
+}
+
+# mailbox ADDRESS: the one message delivered to ADDRESS (fails otherwise)
+mailbox() {
+	local files n
+	files=$(pf_mailbox "$PF" "$1")
+	n=$(printf '%s' "$files" | grep -c . || true)
+	[ "$n" = 1 ] || fail "expected 1 message for $1, found $n"
+	printf '%s\n' "$files"
+}

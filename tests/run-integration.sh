@@ -1,0 +1,34 @@
+#!/bin/bash
+# Run every tests/integration/t_*.sh (or those named) with POSTSEAL and
+# SRCDIR set. Exit 77 from a test is a skip; under CI (CI=true) a skip is
+# a failure, since CI must exercise the real servers. Ends with the line
+# "integration: N passed, N failed, N skipped".
+set -u
+: "${POSTSEAL:?}" "${SRCDIR:?}"
+export POSTSEAL SRCDIR
+pass=0 fail=0 skip=0
+tests=("$@")
+[ ${#tests[@]} -eq 0 ] && tests=("$SRCDIR"/tests/integration/t_*.sh)
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	log=$(mktemp /tmp/ps-log.XXXXXX)
+	start=$(date +%s)
+	bash "$t" > "$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	case $rc in
+	0) pass=$((pass + 1)); echo "PASS: $name (${secs}s)";;
+	77)
+		if [ "${CI:-}" = true ]; then
+			fail=$((fail + 1)); echo "FAIL: $name (skipped, and CI allows no skip)"
+		else
+			skip=$((skip + 1)); echo "SKIP: $name"
+		fi
+		sed 's/^/    /' "$log";;
+	*) fail=$((fail + 1)); echo "FAIL: $name (exit $rc)"; sed 's/^/    /' "$log";;
+	esac
+	[ "${VERBOSE:-}" = 1 ] && [ $rc = 0 ] && sed 's/^/    /' "$log"
+	rm -f "$log"
+done
+echo "integration: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
