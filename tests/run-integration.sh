@@ -5,6 +5,8 @@
 # "integration: N passed, N failed, N skipped".
 set -u
 : "${POSTSEAL:?}" "${SRCDIR:?}"
+SRCDIR=$(cd "$SRCDIR" && pwd)
+case $POSTSEAL in /*) ;; *) POSTSEAL=$PWD/$POSTSEAL;; esac
 export POSTSEAL SRCDIR
 pass=0 fail=0 skip=0
 tests=("$@")
