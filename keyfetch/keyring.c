@@ -19,12 +19,18 @@ keyring_init(char *why, size_t whylen)
 
 	if (gpgme_ready)
 		return PS_OK;
+	/* Before gpgme_check_version(): without gpgconf, GPGME does not start
+	 * "gpgconf --list-dirs" and "--list-components" on every submission
+	 * to find gpg; it uses gpg from PATH (set by process_sanitize()). */
+	gpgme_set_global_flag("disable-gpgconf", "1");
 	if (gpgme_check_version(PS_GPGME_MIN_VERSION) == NULL)
 		return ps_fail(PS_TEMPFAIL, why, whylen,
 			       "GPGME %s or newer is required (found %s)",
 			       PS_GPGME_MIN_VERSION, gpgme_check_version(NULL));
 	setlocale(LC_CTYPE, "");
 	gpgme_set_locale(NULL, LC_CTYPE, setlocale(LC_CTYPE, NULL));
+	/* With gpgconf disabled this costs one "gpg --version", which GPGME
+	 * would run for its first context anyway. */
 	err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
 	if (err)
 		return ps_fail(PS_TEMPFAIL, why, whylen,
