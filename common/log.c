@@ -44,6 +44,9 @@ log_progname(void)
 
 /* Control characters from hostile input never reach the terminal or the
  * log raw: they are shown as '?'. */
+static void log_emit(int prio, int to_stderr, const char *fmt, va_list ap,
+		     int errnum) __attribute__((format(printf, 3, 0)));
+
 static void
 log_emit(int prio, int to_stderr, const char *fmt, va_list ap, int errnum)
 {

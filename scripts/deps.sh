@@ -7,7 +7,7 @@ PS_BUILD_PKGS="gcc make pkg-config libgpgme-dev libcurl4-gnutls-dev libetpan-dev
 # what the demo runs: real GnuPG, a private Postfix, mutt as the client
 PS_DEMO_PKGS="gnupg postfix mutt python3"
 # what the tests add: independent OpenPGP readers, git send-email
-PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time"
+PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -12,11 +12,17 @@
 static struct cli c;
 static char why[256];
 
+/* cli_parse() points into argv: keep a copy that outlives the macro's
+ * block. */
+static char *argv_copy[64];
+
 static enum ps_status
 parse(int argc, char **argv)
 {
+	assert_true(argc < 64);
+	memcpy(argv_copy, argv, (size_t)(argc + 1) * sizeof(*argv));
 	why[0] = '\0';
-	return cli_parse(argc, argv, &c, why, sizeof(why));
+	return cli_parse(argc, argv_copy, &c, why, sizeof(why));
 }
 
 #define PARSE(...)                                                             \

@@ -1,0 +1,50 @@
+/* libFuzzer target: a whole submitted message through intake, header
+ * split, address and Content-Type checks, and the envelope. */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "compose.h"
+#include "envelope.h"
+#include "fileio.h"
+#include "intake.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct message m;
+	struct rcptlist rl = {0};
+	struct cli c;
+	char why[512];
+	int fd = memfd_create("fuzz", 0);
+
+	if (fd < 0 || write_all(fd, data, size) < 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.extract = 1;
+	message_init(&m);
+	if (intake_read(fd, size > 0 && (data[0] & 1), "/tmp", &m, why, sizeof(why)) ==
+	    PS_OK) {
+		envelope_check_header(&m.hdr, why, sizeof(why));
+		compose_check_content_type(&m.hdr, why, sizeof(why));
+		compose_is_pgp_mime(&m.hdr);
+		body_is_inline_pgp(&m);
+		envelope_build(&c, &m.hdr, &rl, why, sizeof(why));
+		{
+			struct buf b;
+
+			buf_init(&b, 1 << 22);
+			compose_inner_header(&m.hdr, 1, &b);
+			buf_free(&b);
+		}
+	}
+	rcptlist_free(&rl);
+	message_free(&m);
+	close(fd);
+	return 0;
+}
