@@ -56,9 +56,10 @@ keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen)
 	}
 	gpgme_set_armor(*ctx, 1);
 	gpgme_set_offline(*ctx, 1);
-	/* the trustdb is not consulted (postseal judges keys itself), and its
-	 * check would print to the user's terminal */
-	gpgme_set_ctx_flag(*ctx, "no-auto-check-trustdb", "1");
+	/* postseal judges keys itself (keyring_key_usable()): gpg's trust
+	 * database is not consulted, so its check neither costs time nor
+	 * prints "checking the trustdb" to the user's terminal */
+	gpgme_set_ctx_flag(*ctx, "trust-model", "always");
 	return PS_OK;
 }
 
