@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +89,31 @@ handoff_sendmail(const struct ps_config *cf, const char *sender,
 			       cf->sendmail, code - 128);
 	return ps_fail(st, why, whylen, "%s exited with status %d (%s)",
 		       cf->sendmail, code, ps_status_name(st));
+}
+
+enum ps_status
+handoff_mode(const struct ps_config *cf, const char *flag, char *why,
+	     size_t whylen)
+{
+	char reason[256];
+	const char *argv[3] = {cf->sendmail, flag, NULL};
+	int code, devnull;
+	enum ps_status st;
+
+	if ((st = handoff_check(cf, why, whylen)) != PS_OK)
+		return st;
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "/dev/null: %s",
+			       strerror(errno));
+	if (proc_run_fd(cf->sendmail, (char *const *)argv, devnull, &code, reason,
+			sizeof(reason)) < 0) {
+		close(devnull);
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot run %s: %s",
+			       cf->sendmail, reason);
+	}
+	close(devnull);
+	if (code == 0)
+		return PS_OK;
+	return ps_fail(ps_status_from_exit(code), why, whylen,
+		       "%s %s exited with status %d", cf->sendmail, flag, code);
 }

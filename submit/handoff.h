@@ -31,4 +31,10 @@ enum ps_status handoff_sendmail(const struct ps_config *cf, const char *sender,
 				const char *const *rcpts, size_t nrcpts, int fd,
 				char *why, size_t whylen);
 
+/* Run the real MTA's sendmail with one mode flag ("-bp", "-bi", "-q")
+ * and no input: postseal keeps no queue or alias database of its own yet,
+ * so mailq, newaliases and the queue run are the MTA's. */
+enum ps_status handoff_mode(const struct ps_config *cf, const char *flag,
+			    char *why, size_t whylen);
+
 #endif

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf.h"
+#include "handoff.h"
 #include "fileio.h"
 #include "pslimits.h"
 #include "log.h"
@@ -29,6 +31,26 @@ usage_text(void)
 	       "Reads a message on standard input and sends it, encrypted with "
 	       "OpenPGP to every\nrecipient that has a usable key. See "
 	       "postseal(8).\n");
+}
+
+/* mailq, newaliases, -q: postseal has no queue or aliases of its own
+ * yet; they are the real MTA's, so ask it. */
+static int
+mta_mode(const struct cli *c, const char *flag)
+{
+	struct ps_config cf;
+	char why[PS_WHY_MAX] = "";
+	enum ps_status st;
+
+	if (c->config != NULL)
+		st = config_load(&cf, c->config, 0, why, sizeof(why));
+	else
+		st = config_load(&cf, PS_CONFIG_FILE, 1, why, sizeof(why));
+	if (st == PS_OK)
+		st = handoff_mode(&cf, flag, why, sizeof(why));
+	if (st != PS_OK)
+		log_warnx("%s", why);
+	return ps_exit_code(st);
 }
 
 int
@@ -56,14 +78,11 @@ main(int argc, char **argv)
 		usage_text();
 		return 0;
 	case MODE_LIST_QUEUE:
-		printf("Mail queue is empty\n");
-		return 0;
+		return mta_mode(&c, "-bp");
 	case MODE_RUN_QUEUE:
-		log_info("the queue is empty");
-		return 0;
+		return mta_mode(&c, "-q");
 	case MODE_NEWALIASES:
-		log_info("newaliases: postseal keeps no alias database; nothing to do");
-		return 0;
+		return mta_mode(&c, "-bi");
 	case MODE_SMTP:
 		log_warnx("-bs (SMTP on standard input) is not supported by this "
 			  "version");
