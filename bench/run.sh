@@ -88,7 +88,11 @@ starts gpg three times in a row, raw gpg once: GPGME's engine probe
 3 ms), then the encryption itself; postseal's own start (19 shared
 libraries, libetpan's TLS and SASL among them) adds about 2.5 ms.
 
-## 2. Peak RSS (max resident set of the command and the children it waited for)
+## 2. Peak RSS
+
+postseal's own maximum resident set (GPGME starts gpg as a detached
+grandchild, which is not counted here; the gpg doing the same work is the
+"raw gpg" column).
 
 | message | postseal | raw gpg | target |
 |---|---|---|---|
