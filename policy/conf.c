@@ -224,3 +224,12 @@ out:
 	close(fd);
 	return st;
 }
+
+enum ps_status
+config_load_site(struct ps_config *cf, const char *cli_path, char *why,
+		 size_t whylen)
+{
+	if (cli_path != NULL)
+		return config_load(cf, cli_path, 0, why, whylen);
+	return config_load(cf, PS_CONFIG_FILE, 1, why, whylen);
+}

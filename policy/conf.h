@@ -47,4 +47,9 @@ enum ps_status config_parse(struct ps_config *cf, const char *name,
 enum ps_status config_load(struct ps_config *cf, const char *path,
 			   int missing_ok, char *why, size_t whylen);
 
+/* The file named with -C (which must exist), or the site file (whose
+ * absence means the defaults). */
+enum ps_status config_load_site(struct ps_config *cf, const char *cli_path,
+				char *why, size_t whylen);
+
 #endif

@@ -42,10 +42,7 @@ mta_mode(const struct cli *c, const char *flag)
 	char why[PS_WHY_MAX] = "";
 	enum ps_status st;
 
-	if (c->config != NULL)
-		st = config_load(&cf, c->config, 0, why, sizeof(why));
-	else
-		st = config_load(&cf, PS_CONFIG_FILE, 1, why, sizeof(why));
+	st = config_load_site(&cf, c->config, why, sizeof(why));
 	if (st == PS_OK)
 		st = handoff_mode(&cf, flag, why, sizeof(why));
 	if (st != PS_OK)

@@ -174,10 +174,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	st = intake_read(in_fd, c->ignore_dots, spool_dir_default(), &m, why, whylen);
 	if (st != PS_OK)
 		goto out;
-	if (c->config != NULL)
-		st = config_load(&cf, c->config, 0, why, whylen);
-	else
-		st = config_load(&cf, PS_CONFIG_FILE, 1, why, whylen);
+	st = config_load_site(&cf, c->config, why, whylen);
 	if (st != PS_OK || (st = handoff_check(&cf, why, whylen)) != PS_OK)
 		goto out;
 	if (c->sender != NULL &&

@@ -19,8 +19,7 @@ ps_conf "$SENDMAIL"
 sed 's/^/   /' "$T/conf"
 
 say "3. mutt sends a message through postseal"
-mkdir -p "$T/home"
-cat > "$T/home/.muttrc" <<EOF2
+ps_muttrc "$T/home/.muttrc"
 set sendmail="$POSTSEAL -C $T/conf"
 set from="Sender <sender@example.com>"
 set use_from=yes

@@ -9,8 +9,7 @@ ps_setup alice
 ps_postfix
 ps_conf "$SENDMAIL"
 
-mkdir -p "$T/home"
-cat > "$T/home/.muttrc" <<EOF2
+ps_muttrc "$T/home/.muttrc"
 set sendmail="$POSTSEAL -C $T/conf"
 set from="Sender <sender@example.com>"
 set use_from=yes

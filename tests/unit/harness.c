@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "header.h"
 
 int
 th_fd_with(const char *data, size_t len)
@@ -54,4 +55,15 @@ th_count(const char *hay, const char *needle)
 	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += nl)
 		n++;
 	return n;
+}
+
+void
+th_header_load(struct header *h, const char *raw)
+{
+	char why[256];
+
+	header_free(h);
+	header_init(h);
+	assert_int_equal(buf_puts(&h->raw, raw), 0);
+	assert_int_equal(header_split(h, why, sizeof(why)), PS_OK);
 }

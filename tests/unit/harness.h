@@ -20,4 +20,9 @@ char *th_slurp(int fd, size_t *len);
 /* Count occurrences of needle in hay. */
 size_t th_count(const char *hay, const char *needle);
 
+struct header;
+/* Replace *h with the split header section raw (fails the test if it
+ * does not split). */
+void th_header_load(struct header *h, const char *raw);
+
 #endif

@@ -16,10 +16,7 @@ static char why[256];
 static void
 load(const char *raw)
 {
-	header_free(&h);
-	header_init(&h);
-	assert_int_equal(buf_puts(&h.raw, raw), 0);
-	assert_int_equal(header_split(&h, why, sizeof(why)), PS_OK);
+	th_header_load(&h, raw);
 }
 
 static enum ps_status

@@ -130,3 +130,23 @@ mailbox() {
 	[ "$n" = 1 ] || fail "expected 1 message for $1, found $n"
 	printf '%s\n' "$files"
 }
+
+# ps_muttrc FILE: a muttrc sending through postseal with T/conf, as
+# sender@example.com, keeping no copy and doing no crypto of its own
+ps_muttrc() {
+	mkdir -p "$(dirname "$1")"
+	cat > "$1" <<EOF2
+set sendmail="$POSTSEAL -C $T/conf"
+set from="Sender <sender@example.com>"
+set use_from=yes
+set use_envelope_from=yes
+set record=""
+set copy=no
+set charset="utf-8"
+set send_charset="us-ascii:utf-8"
+set crypt_autosign=no
+set crypt_autoencrypt=no
+set folder="$T/home/Mail"
+set spoolfile="$T/home/Mail/inbox"
+EOF2
+}
