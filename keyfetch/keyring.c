@@ -66,9 +66,11 @@ keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen)
 static int
 uid_matches(gpgme_user_id_t uid, const char *addr)
 {
-	if (uid->revoked || uid->invalid || uid->address == NULL)
+	/* uid->email, not uid->address: GPGME lowercases the latter, and the
+	 * local part must match as written */
+	if (uid->revoked || uid->invalid || uid->email == NULL)
 		return 0;
-	return addr_equal(uid->address, addr);
+	return addr_equal(uid->email, addr);
 }
 
 long
