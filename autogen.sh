@@ -6,4 +6,4 @@ cd "$(dirname "$0")"
 aclocal
 autoheader
 autoconf
-rm -rf autom4te.cache
+rm -rf autom4te.cache configure~ config.h.in~
