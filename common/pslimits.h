@@ -50,4 +50,11 @@
 /* Lines of a body checked when deciding whether it is inline PGP. */
 #define PS_INLINE_PGP_PROBE 128
 
+/* A WKD, VKS or HKP reply: one address's keys, never more (the draft
+ * suggests keys stay small; 256 KiB leaves room for a few big ones). */
+#define PS_WKD_REPLY_MAX (256 * 1024)
+
+/* Redirects followed for a WKD fetch, https only. */
+#define PS_WKD_REDIRS 2
+
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,9 +18,10 @@ config_defaults(struct ps_config *cf)
 	memset(cf, 0, sizeof(*cf));
 	cf->mode = TRANSPORT_SENDMAIL;
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
+	cf->lookup_timeout_ms = 5000;
 }
 
-enum section { SEC_NONE, SEC_TRANSPORT };
+enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH };
 
 struct parse_state {
 	struct ps_config *cf;
@@ -27,6 +29,7 @@ struct parse_state {
 	size_t lineno;
 	enum section sec;
 	int seen_transport;
+	int seen_keyfetch;
 	unsigned seen_keys; /* bit per key in the current section */
 	char *why;
 	size_t whylen;
@@ -79,6 +82,14 @@ section_line(struct parse_state *ps, char *line)
 		ps->seen_keys = 0;
 		return PS_OK;
 	}
+	if (strcmp(name, "keyfetch") == 0) {
+		if (ps->seen_keyfetch)
+			return perr(ps, "duplicate section [%s]", name);
+		ps->seen_keyfetch = 1;
+		ps->sec = SEC_KEYFETCH;
+		ps->seen_keys = 0;
+		return PS_OK;
+	}
 	return perr(ps, "unknown section [%.60s]", name);
 }
 
@@ -118,6 +129,45 @@ transport_key(struct parse_state *ps, const char *key, const char *val)
 }
 
 static enum ps_status
+keyfetch_key(struct parse_state *ps, const char *key, const char *val)
+{
+	static const char *const keys[] = {"ca-file", "connect-to",
+					   "lookup-timeout", NULL};
+	unsigned bit = 0;
+
+	for (size_t k = 0; keys[k] != NULL; k++)
+		if (strcmp(key, keys[k]) == 0)
+			bit = 1u << k;
+	if (bit == 0)
+		return perr(ps, "unknown key \"%.60s\" in [keyfetch]", key);
+	if (ps->seen_keys & bit)
+		return perr(ps, "duplicate key \"%s\"", key);
+	ps->seen_keys |= bit;
+	if (strcmp(key, "ca-file") == 0) {
+		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->ca_file))
+			return perr(ps, "ca-file must be an absolute path");
+		snprintf(ps->cf->ca_file, sizeof(ps->cf->ca_file), "%s", val);
+	} else if (strcmp(key, "connect-to") == 0) {
+		if (strlen(val) >= sizeof(ps->cf->connect_to) ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789.-:[]") != strlen(val))
+			return perr(ps, "bad value for connect-to (HOST:PORT:ADDR:PORT)");
+		snprintf(ps->cf->connect_to, sizeof(ps->cf->connect_to), "%s", val);
+	} else {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(val, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 1 || v > 60)
+			return perr(ps, "lookup-timeout must be 1 to 60 (seconds), not "
+					"\"%.30s\"", val);
+		ps->cf->lookup_timeout_ms = v * 1000;
+	}
+	return PS_OK;
+}
+
+static enum ps_status
 key_line(struct parse_state *ps, char *line)
 {
 	char *eq = strchr(line, '=');
@@ -135,6 +185,8 @@ key_line(struct parse_state *ps, char *line)
 	switch (ps->sec) {
 	case SEC_TRANSPORT:
 		return transport_key(ps, key, val);
+	case SEC_KEYFETCH:
+		return keyfetch_key(ps, key, val);
 	case SEC_NONE:
 	default:
 		return perr(ps, "key \"%.60s\" outside of any [section]", key);
@@ -145,7 +197,7 @@ enum ps_status
 config_parse(struct ps_config *cf, const char *name, const char *text,
 	     size_t len, char *why, size_t whylen)
 {
-	struct parse_state ps = {cf, name, 0, SEC_NONE, 0, 0, why, whylen};
+	struct parse_state ps = {cf, name, 0, SEC_NONE, 0, 0, 0, why, whylen};
 	size_t pos = 0;
 
 	if (memchr(text, '\0', len) != NULL)

@@ -18,6 +18,10 @@
  *	Known sections and keys (more arrive with the policy module):
  *	  [transport] mode = sendmail
  *	              sendmail = /absolute/path/of/the/real/sendmail
+ *	  [keyfetch]  ca-file = /absolute/path (CA bundle for HTTPS lookups)
+ *	              connect-to = HOST:PORT:ADDR:PORT (send a host's
+ *	                 connections elsewhere; for test set-ups)
+ *	              lookup-timeout = N (seconds, 1-60; default 5)
  *--*/
 #ifndef PS_CONFIG_H
 #define PS_CONFIG_H
@@ -34,6 +38,10 @@ struct ps_config {
 	enum transport_mode mode;
 	char sendmail[PATH_MAX]; /* the real MTA's sendmail */
 	int sendmail_line;	 /* where it was set, 0 for the default */
+	/* [keyfetch] */
+	char ca_file[PATH_MAX];	   /* CA bundle for WKD/VKS/HKP, "" = system */
+	char connect_to[512];	   /* curl CONNECT_TO override (tests) */
+	long lookup_timeout_ms;	   /* the lookup loop's deadline */
 };
 
 void config_defaults(struct ps_config *cf);

@@ -1,0 +1,39 @@
+#include "config.h"
+
+#include "lookup.h"
+
+const char *
+lk_result_name(enum lk_result r)
+{
+	switch (r) {
+	case LK_FOUND:
+		return "FOUND";
+	case LK_NOT_FOUND:
+		return "NOT_FOUND";
+	case LK_TEMPFAIL:
+		return "TEMPFAIL";
+	case LK_BAD:
+		return "BAD";
+	}
+	return "?";
+}
+
+const char *
+lk_source_name(enum lk_source s)
+{
+	switch (s) {
+	case SRC_LOCAL:
+		return "local";
+	case SRC_PINNED:
+		return "pinned";
+	case SRC_DANE:
+		return "dane";
+	case SRC_WKD:
+		return "wkd";
+	case SRC_VKS:
+		return "vks";
+	case SRC_HKP:
+		return "hkp";
+	}
+	return "?";
+}

@@ -1,0 +1,43 @@
+/*++
+ * NAME
+ *	lookup 3h
+ * SUMMARY
+ *	the answer vocabulary of every key source
+ * DESCRIPTION
+ *	Every source (local keyring, cache, DANE, WKD, VKS, HKP) answers each
+ *	address with one of:
+ *	  LK_FOUND      a key was obtained (it is still judged before use);
+ *	  LK_NOT_FOUND  the source proved there is none (404/410, secure
+ *	                NXDOMAIN, ...);
+ *	  LK_TEMPFAIL   the source could not answer (timeout, 5xx, DNS
+ *	                failure, TLS error);
+ *	  LK_BAD        the source answered something unacceptable (bogus
+ *	                DNSSEC, redirect to http, oversize reply, no usable
+ *	                key in the reply).
+ *	TEMPFAIL and BAD are never NOT_FOUND: whoever can block traffic must
+ *	not be able to turn "unknown" into "no key" and so into plaintext.
+ *--*/
+#ifndef PS_LOOKUP_H
+#define PS_LOOKUP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "pslimits.h"
+
+enum lk_result { LK_FOUND, LK_NOT_FOUND, LK_TEMPFAIL, LK_BAD };
+
+enum lk_source { SRC_LOCAL, SRC_PINNED, SRC_DANE, SRC_WKD, SRC_VKS, SRC_HKP };
+
+struct lk_answer {
+	enum lk_source src;
+	enum lk_result res;
+	char why[PS_WHY_MAX];
+	char url[1024];	  /* where the key came from, or was looked for */
+	struct buf data;  /* the reply (binary key material), capped */
+};
+
+const char *lk_result_name(enum lk_result r);
+const char *lk_source_name(enum lk_source s);
+
+#endif

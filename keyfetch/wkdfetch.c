@@ -1,0 +1,174 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "wkd.h"
+#include "wkdfetch.h"
+
+struct xfer {
+	struct lk_answer *ans;
+	int oversize;
+};
+
+static size_t
+write_cb(char *p, size_t size, size_t nmemb, void *vx)
+{
+	struct xfer *x = vx;
+	size_t n = size * nmemb;
+
+	/* the cap is enforced here, while the reply arrives */
+	if (x->ans->data.len + n > PS_WKD_REPLY_MAX ||
+	    buf_append(&x->ans->data, p, n) < 0) {
+		x->oversize = 1;
+		return 0;
+	}
+	return n;
+}
+
+static void
+classify(CURL *h, CURLcode rc, struct xfer *x)
+{
+	struct lk_answer *a = x->ans;
+	long status = 0;
+	char *redirect = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK) {
+		if (status == 200 && a->data.len > 0) {
+			a->res = LK_FOUND;
+			snprintf(a->why, sizeof(a->why), "HTTP 200, %zu bytes", a->data.len);
+		} else if (status == 404 || status == 410) {
+			a->res = LK_NOT_FOUND;
+			snprintf(a->why, sizeof(a->why), "HTTP %ld", status);
+		} else if (status >= 300 && status < 400) {
+			/* a redirect curl would not follow: to http, or too
+			 * many */
+			curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect);
+			a->res = LK_BAD;
+			snprintf(a->why, sizeof(a->why), "HTTP %ld redirect%s%.200s refused",
+				 status, redirect ? " to " : "", redirect ? redirect : "");
+		} else {
+			a->res = LK_TEMPFAIL;
+			snprintf(a->why, sizeof(a->why), "HTTP %ld", status);
+		}
+		if (a->res != LK_FOUND)
+			buf_reset(&a->data);
+		return;
+	}
+	buf_reset(&a->data);
+	switch (rc) {
+	case CURLE_WRITE_ERROR:
+		a->res = LK_BAD;
+		snprintf(a->why, sizeof(a->why), "%s",
+			 x->oversize ? "reply larger than the limit" : "write error");
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_TOO_MANY_REDIRECTS:
+		a->res = LK_BAD;
+		snprintf(a->why, sizeof(a->why), "%s", curl_easy_strerror(rc));
+		break;
+	default:
+		a->res = LK_TEMPFAIL;
+		snprintf(a->why, sizeof(a->why), "%s", curl_easy_strerror(rc));
+		break;
+	}
+}
+
+int
+wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
+	      struct lk_answer *out)
+{
+	static int curl_ready;
+	struct curl_slist *connect_to = NULL;
+	struct xfer *x = NULL;
+	CURL **h = NULL;
+	CURLM *m = NULL;
+	CURLMsg *msg;
+	int running = 0, left, r = -1;
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return -1;
+		curl_ready = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		out[i].src = SRC_WKD;
+		out[i].res = LK_TEMPFAIL;
+		snprintf(out[i].why, sizeof(out[i].why), "not looked up");
+		out[i].url[0] = '\0';
+		buf_init(&out[i].data, PS_WKD_REPLY_MAX);
+	}
+	if (n == 0)
+		return 0;
+	x = calloc(n, sizeof(*x));
+	h = calloc(n, sizeof(*h));
+	if (x == NULL || h == NULL || (m = curl_multi_init()) == NULL)
+		goto out;
+	if (o->connect_to != NULL &&
+	    (connect_to = curl_slist_append(NULL, o->connect_to)) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		x[i].ans = &out[i];
+		if (wkd_url_advanced(addrs[i], out[i].url, sizeof(out[i].url)) < 0) {
+			out[i].res = LK_NOT_FOUND;
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "no domain to look up");
+			continue;
+		}
+		if ((h[i] = curl_easy_init()) == NULL)
+			goto out;
+		curl_easy_setopt(h[i], CURLOPT_URL, out[i].url);
+		curl_easy_setopt(h[i], CURLOPT_PROTOCOLS_STR, "https");
+		curl_easy_setopt(h[i], CURLOPT_REDIR_PROTOCOLS_STR, "https");
+		curl_easy_setopt(h[i], CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h[i], CURLOPT_MAXREDIRS, (long)PS_WKD_REDIRS);
+		curl_easy_setopt(h[i], CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(h[i], CURLOPT_SSL_VERIFYHOST, 2L);
+		if (o->ca_file != NULL)
+			curl_easy_setopt(h[i], CURLOPT_CAINFO, o->ca_file);
+		if (connect_to != NULL)
+			curl_easy_setopt(h[i], CURLOPT_CONNECT_TO, connect_to);
+		curl_easy_setopt(h[i], CURLOPT_TIMEOUT_MS, o->timeout_ms);
+		curl_easy_setopt(h[i], CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h[i], CURLOPT_USERAGENT, "postseal/" PACKAGE_VERSION);
+		curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, write_cb);
+		curl_easy_setopt(h[i], CURLOPT_WRITEDATA, &x[i]);
+		curl_easy_setopt(h[i], CURLOPT_PRIVATE, &x[i]);
+		curl_multi_add_handle(m, h[i]);
+	}
+	do {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			goto out;
+		if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			goto out;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			struct xfer *xi;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xi);
+			classify(msg->easy_handle, msg->data.result, xi);
+		}
+	} while (running);
+	r = 0;
+out:
+	for (size_t i = 0; h != NULL && i < n; i++)
+		if (h[i] != NULL) {
+			curl_multi_remove_handle(m, h[i]);
+			curl_easy_cleanup(h[i]);
+		}
+	if (m != NULL)
+		curl_multi_cleanup(m);
+	curl_slist_free_all(connect_to);
+	free(h);
+	free(x);
+	return r;
+}
