@@ -82,6 +82,29 @@ errors_with_lines(void **state)
 }
 
 static void
+keyfetch_section(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[keyfetch]\nca-file = /etc/ssl/ca.pem\n"
+			       "connect-to = openpgpkey.example.org:443:127.0.0.1:8443\n"
+			       "lookup-timeout = 7\n"),
+			 PS_OK);
+	assert_string_equal(cf.ca_file, "/etc/ssl/ca.pem");
+	assert_string_equal(cf.connect_to, "openpgpkey.example.org:443:127.0.0.1:8443");
+	assert_int_equal(cf.lookup_timeout_ms, 7000);
+	assert_int_equal(parse(""), PS_OK);
+	assert_int_equal(cf.lookup_timeout_ms, 5000);
+	assert_int_equal(parse("[keyfetch]\nlookup-timeout = 0\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:2:"));
+	assert_int_equal(parse("[keyfetch]\nlookup-timeout = 5s\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\nca-file = relative.pem\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\nconnect-to = a b\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\n[keyfetch]\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\nsendmail = /x\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "unknown key"));
+}
+
+static void
 long_line(void **state)
 {
 	char big[PS_CONFIG_LINE_MAX + 64];
@@ -137,6 +160,7 @@ main(void)
 		cmocka_unit_test(good_file),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(errors_with_lines),
+		cmocka_unit_test(keyfetch_section),
 		cmocka_unit_test(long_line),
 		cmocka_unit_test(nul_in_file),
 		cmocka_unit_test(unsafe_file),
