@@ -3,38 +3,75 @@
 # an encryption subkey, a user ID with exactly the address (local part as
 # given, domain in any case), and the newest encryption subkey when there
 # are several. Every recipient here is blind (named on the command line
-# only), so each gets its own copy.
+# only), so each keyed recipient gets its own copy.
 . "$SRCDIR/tests/integration/lib/common.sh" || exit 99
 
 ps_setup alice heidi frank user1 user2-old user2-new user3 user4
 ps_postfix
 ps_conf "$SENDMAIL"
 
+# fpr_of NAME: the primary key fingerprint of a committed test key
+fpr_of() {
+	gpg --batch --with-colons --import-options show-only --import \
+		"$KEYS/$1.pub.asc" 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}'
+}
+
+# The plaintext outcomes below mean something only if the keys are there:
+# every test key must be in the sender's keyring.
+for n in heidi frank user1 user2-old user2-new user3 user4; do
+	fpr=$(fpr_of "$n")
+	[ -n "$fpr" ] || fail "cannot read the fingerprint of test key $n"
+	gpg --batch --with-colons --list-keys "$fpr" 2>/dev/null | grep -q '^pub' ||
+		fail "test key $n is not in the sender keyring"
+done
+ok "the seven non-alice test keys are in the sender keyring"
+
 printf 'Plans for the week.\n' > "$T/body"
 { printf 'From: sender@example.com\nSubject: key selection\n\n'; cat "$T/body"; } > "$T/msg"
+rcpts="heidi frank user1 user2 user3 user4"
 "$POSTSEAL" -v -C "$T/conf" -i -f sender@example.com heidi@example.org \
 	frank@example.org user1@example.org user2@example.org user3@example.org \
 	user4@example.org < "$T/msg" 2> "$T/err" || fail "postseal exited $?: $(cat "$T/err")"
 pf_wait_delivered "$PF" 6 || fail "not all 6 copies arrived"
+# mailbox() below also fails unless each address got exactly one message
+[ "$(pf_count_delivered "$PF")" = 6 ] || fail "more than 6 messages delivered"
 
 for who in heidi frank user1 user3; do
 	f=$(mailbox "$who@example.org")
 	grep -q 'BEGIN PGP' "$f" && fail "$who: encrypted to an unusable key"
+	header_of "$f" | grep -qi '^Content-Type: multipart/encrypted' &&
+		fail "$who: sent as PGP/MIME"
 	body_of "$f" | cmp -s "$T/body" - || fail "$who: plaintext body differs"
-	grep -q "^postseal: $who@example.org: no usable key" "$T/err" ||
-		fail "$who: no decision line on stderr: $(cat "$T/err")"
 done
 ok "expired (heidi), revoked (frank), sign-only (user1) and other-case local part (user3) keys are not used"
 
 f=$(mailbox user2@example.org)
 [ "$(keyids_of "$f")" = "$(keyid user2-new)" ] ||
 	fail "user2: encrypted to [$(keyids_of "$f")], want the newer key $(keyid user2-new)"
+gpg_decrypt "$f" | body_of /dev/stdin | cmp -s "$T/body" - || fail "user2: decrypted body differs"
 ok "of two keys, the one with the newest encryption subkey is used"
 
 f=$(mailbox user4@example.org)
-[ "$(keyids_of "$f")" = "$(keyid user4)" ] || fail "user4: the domain-case key was not used"
+[ "$(keyids_of "$f")" = "$(keyid user4)" ] ||
+	fail "user4: encrypted to [$(keyids_of "$f")], want the domain-case key $(keyid user4)"
+grep -q 'Plans for the week' "$f" && fail "user4: the body leaks outside"
 gpg_decrypt "$f" | body_of /dev/stdin | cmp -s "$T/body" - || fail "user4: decrypted body differs"
 ok "a user ID whose domain differs only in case is used"
-[ "$(grep -c '^postseal: .*@example.org: ' "$T/err")" = 6 ] ||
-	fail "want one decision line per recipient: $(cat "$T/err")"
-ok "-v gives one decision line per recipient"
+
+# -v: exactly one decision line per recipient, and the right decision
+for who in $rcpts; do
+	n=$(grep -c "^postseal: $who@example.org: " "$T/err")
+	[ "$n" = 1 ] || fail "$who: $n decision lines on stderr, want 1: $(cat "$T/err")"
+	line=$(grep "^postseal: $who@example.org: " "$T/err")
+	case $who in
+	user2 | user4)
+		case $line in *"no usable key"*) fail "$who: decision says no usable key: $line" ;; esac
+		;;
+	*)
+		case $line in *"no usable key"*) ;; *) fail "$who: decision line lacks 'no usable key': $line" ;; esac
+		;;
+	esac
+done
+old=$(fpr_of user2-old)
+grep -q "$old" "$T/err" && fail "-v names user2's older key $old: $(cat "$T/err")"
+ok "-v gives one decision line per recipient, 'no usable key' for the four without one"
