@@ -38,7 +38,4 @@ void message_free(struct message *m);
 enum ps_status intake_read(int in_fd, int ignore_dots, const char *spool_dir,
 			   struct message *m, char *why, size_t whylen);
 
-/* Whether the body is one inline OpenPGP message and nothing else. */
-int body_is_inline_pgp(const struct message *m);
-
 #endif

@@ -18,6 +18,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "plan.h"
+#include "sealed.h"
 #include "submit.h"
 
 static void
@@ -204,7 +205,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	if ((st = add_missing_fields(&m.hdr, c->sender ? sender : NULL, why,
 				     whylen)) != PS_OK)
 		goto out;
-	passthrough = compose_is_pgp_mime(&m.hdr) || body_is_inline_pgp(&m);
+	passthrough = message_is_sealed(&m);
 	if (!passthrough && (st = lookup_keys(&rl, &ctx, why, whylen)) != PS_OK)
 		goto out;
 	if ((st = plan_build(&rl, passthrough, &plan)) != PS_OK) {

@@ -11,6 +11,7 @@
 #include "envelope.h"
 #include "fileio.h"
 #include "intake.h"
+#include "sealed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		envelope_check_header(&m.hdr, why, sizeof(why));
 		compose_check_content_type(&m.hdr, why, sizeof(why));
 		compose_is_pgp_mime(&m.hdr);
-		body_is_inline_pgp(&m);
+		message_is_sealed(&m);
+		sealed_pgp_mime(&m, "b");
 		envelope_build(&c, &m.hdr, &rl, why, sizeof(why));
 		{
 			struct buf b;

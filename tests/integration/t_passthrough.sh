@@ -79,3 +79,28 @@ armored "$f" | cmp -s "$T/secret.asc" - && fail "mixed: the client's armor block
 gpg_decrypt "$f" > "$T/mixed.inner" || fail "mixed: cannot decrypt"
 body_of "$T/mixed.inner" | cmp -s <(body_of "$T/mixed") - || fail "mixed: decrypted body differs"
 ok "plaintext next to an armor block is encrypted, the client's block inside"
+
+# (d) things that only look encrypted must be encrypted for alice:
+# plaintext inside an armor frame, and a PGP/MIME header over a clear part
+n=$((n + 1))
+i=0
+for fake in armor-frame mime-header; do
+	i=$((i + 1))
+	{
+		printf 'From: sender@example.com\nTo: alice@example.org\nSubject: fake %s\n' "$fake"
+		if [ "$fake" = armor-frame ]; then
+			printf '\n-----BEGIN PGP MESSAGE-----\nMy bank PIN is 1234.\n-----END PGP MESSAGE-----\n'
+		else
+			printf 'MIME-Version: 1.0\nContent-Type: multipart/encrypted;\n'
+			printf ' protocol="application/pgp-encrypted"; boundary="b1"\n\n'
+			printf -- '--b1\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
+			printf -- '--b1\nContent-Type: text/plain\n\nMy bank PIN is 1234.\n--b1--\n'
+		fi
+	} > "$T/fake-$fake"
+	"$POSTSEAL" -C "$T/conf" -t -i < "$T/fake-$fake" || fail "$fake: postseal exited $?"
+	pf_wait_delivered "$PF" $((n + i)) || fail "$fake: not delivered"
+	f=$(pf_mailbox "$PF" alice@example.org | tail -n1)
+	grep -q 'PIN is 1234' "$f" && fail "$fake: the plaintext was passed through"
+	gpg_decrypt "$f" | grep -q 'PIN is 1234' || fail "$fake: does not decrypt to the text"
+done
+ok "an armor frame around plaintext and a PGP/MIME header over a clear part are encrypted"

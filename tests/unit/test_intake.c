@@ -246,37 +246,6 @@ eol_conversion(void **state)
 	free(s);
 }
 
-static void
-inline_pgp(void **state)
-{
-	(void)state;
-	assert_int_equal(TAKE("Subject: a\n\n\n-----BEGIN PGP MESSAGE-----\n\nhQEMA+abc/=\n=AbCd\n"
-			      "-----END PGP MESSAGE-----\n\n", 1),
-			 PS_OK);
-	assert_true(body_is_inline_pgp(&m));
-	assert_int_equal(TAKE("Subject: a\n\n-----BEGIN PGP MESSAGE-----\r\nVersion: x\r\n\r\n"
-			      "hQEMA+abc\r\n-----END PGP MESSAGE-----\r\n", 1),
-			 PS_OK);
-	assert_true(body_is_inline_pgp(&m));
-	/* plaintext next to the armor must not pass through unencrypted */
-	assert_int_equal(TAKE("Subject: a\n\nsecret plans\n-----BEGIN PGP MESSAGE-----\n\nhQEM\n"
-			      "-----END PGP MESSAGE-----\n", 1),
-			 PS_OK);
-	assert_false(body_is_inline_pgp(&m));
-	assert_int_equal(TAKE("Subject: a\n\n-----BEGIN PGP MESSAGE-----\n\nhQEM\n"
-			      "-----END PGP MESSAGE-----\nP.S. secret\n", 1),
-			 PS_OK);
-	assert_false(body_is_inline_pgp(&m));
-	assert_int_equal(TAKE("Subject: a\n\n-----BEGIN PGP MESSAGE-----\n\nthis is plain text\n"
-			      "-----END PGP MESSAGE-----\n", 1),
-			 PS_OK);
-	assert_false(body_is_inline_pgp(&m));
-	/* a signed message is not encrypted */
-	assert_int_equal(TAKE("Subject: a\n\n-----BEGIN PGP SIGNED MESSAGE-----\n", 1),
-			 PS_OK);
-	assert_false(body_is_inline_pgp(&m));
-}
-
 static int
 teardown(void **state)
 {
@@ -300,7 +269,6 @@ main(void)
 		cmocka_unit_test_teardown(huge_header, teardown),
 		cmocka_unit_test_teardown(header_add_after_unterminated, teardown),
 		cmocka_unit_test(eol_conversion),
-		cmocka_unit_test_teardown(inline_pgp, teardown),
 	};
 
 	message_init(&m);
