@@ -112,9 +112,27 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 	h = calloc(n, sizeof(*h));
 	if (x == NULL || h == NULL || (m = curl_multi_init()) == NULL)
 		goto out;
-	if (o->connect_to != NULL &&
-	    (connect_to = curl_slist_append(NULL, o->connect_to)) == NULL)
-		goto out;
+	if (o->connect_to != NULL) {
+		/* space-separated entries, tried in order by curl */
+		char entry[512];
+		const char *p = o->connect_to;
+
+		while (*p != '\0') {
+			size_t len = strcspn(p, " ");
+
+			if (len > 0 && len < sizeof(entry)) {
+				struct curl_slist *nl;
+
+				memcpy(entry, p, len);
+				entry[len] = '\0';
+				if ((nl = curl_slist_append(connect_to, entry)) == NULL)
+					goto out;
+				connect_to = nl;
+			}
+			p += len;
+			p += strspn(p, " ");
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		x[i].ans = &out[i];
 		if (wkd_url_advanced(addrs[i], out[i].url, sizeof(out[i].url)) < 0) {

@@ -31,7 +31,8 @@
 
 struct wkd_opts {
 	const char *ca_file;	/* NULL: the system store */
-	const char *connect_to; /* NULL: real DNS */
+	const char *connect_to; /* NULL: real DNS; else space-separated
+				 * HOST:PORT:ADDR:PORT entries */
 	long timeout_ms;	/* the whole loop's deadline */
 };
 

@@ -150,8 +150,8 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 	} else if (strcmp(key, "connect-to") == 0) {
 		if (strlen(val) >= sizeof(ps->cf->connect_to) ||
 		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"0123456789.-:[]") != strlen(val))
-			return perr(ps, "bad value for connect-to (HOST:PORT:ADDR:PORT)");
+				"0123456789.-:[] ") != strlen(val))
+			return perr(ps, "bad value for connect-to (HOST:PORT:ADDR:PORT ...)");
 		snprintf(ps->cf->connect_to, sizeof(ps->cf->connect_to), "%s", val);
 	} else {
 		char *end;

@@ -7,7 +7,8 @@ PS_BUILD_PKGS="gcc make pkg-config libgpgme-dev libcurl4-gnutls-dev libetpan-dev
 # what the demo runs: real GnuPG, a private Postfix, mutt as the client
 PS_DEMO_PKGS="gnupg postfix mutt python3"
 # what the tests add: independent OpenPGP readers, git send-email
-PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev"
+PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
+ nginx openssl"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then
@@ -36,6 +37,12 @@ ps_install() {
 	echo "postfix postfix/mailname string localhost" | debconf-set-selections
 	apt-get update -qq || return 1
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+	# The tests run private nginx instances on loopback; the package's own
+	# default site (port 80, every address) is not wanted.
+	if [[ " ${missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now nginx >/dev/null 2>&1 || true
+		echo "postseal: stopped and disabled the system nginx the package started" >&2
+	fi
 }
 
 # ps_build [configure args]: configure (if needed) and build

@@ -7,7 +7,8 @@ set -u
 : "${POSTSEAL:?}" "${SRCDIR:?}"
 SRCDIR=$(cd "$SRCDIR" && pwd)
 case $POSTSEAL in /*) ;; *) POSTSEAL=$PWD/$POSTSEAL;; esac
-export POSTSEAL SRCDIR
+: "${KEYFETCH:=$(dirname "$POSTSEAL")/postseal-keyfetch}"
+export POSTSEAL SRCDIR KEYFETCH
 pass=0 fail=0 skip=0
 tests=("$@")
 [ ${#tests[@]} -eq 0 ] && tests=("$SRCDIR"/tests/integration/t_*.sh)

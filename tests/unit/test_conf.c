@@ -98,7 +98,8 @@ keyfetch_section(void **state)
 	assert_non_null(strstr(why, "t.conf:2:"));
 	assert_int_equal(parse("[keyfetch]\nlookup-timeout = 5s\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nca-file = relative.pem\n"), PS_CONFIG);
-	assert_int_equal(parse("[keyfetch]\nconnect-to = a b\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\nconnect-to = a;b\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\nconnect-to = a:1:127.0.0.1:2 ::127.0.0.1:3\n"), PS_OK);
 	assert_int_equal(parse("[keyfetch]\n[keyfetch]\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nsendmail = /x\n"), PS_CONFIG);
 	assert_non_null(strstr(why, "unknown key"));

@@ -13,6 +13,7 @@ set -u
 
 : "${POSTSEAL:?POSTSEAL must name the postseal binary}"
 : "${SRCDIR:?SRCDIR must name the source tree}"
+: "${KEYFETCH:=$(dirname "$POSTSEAL")/postseal-keyfetch}"
 TESTS=$SRCDIR/tests
 KEYS=$TESTS/data/keys
 LIB=$TESTS/integration/lib

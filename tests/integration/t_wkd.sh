@@ -1,0 +1,111 @@
+#!/bin/bash
+# Web Key Directory lookups by postseal-keyfetch against a real nginx over
+# HTTPS with a throwaway CA: found, not found, a bad certificate, an
+# oversize reply, a redirect to http, a 500, a key with a foreign user ID,
+# two keys in one reply, an expired key. TEMPFAIL and BAD never become
+# "no key". Found keys go into postseal's keyring, never the user's.
+. "$SRCDIR/tests/integration/lib/common.sh" || exit 99
+. "$LIB/nginx.sh" || exit 99
+
+ps_setup alice
+NG=$T/ng
+NG_PORT=$(ng_start "$NG") || { rc=$?; [ "$rc" = 77 ] && skip "no nginx here"; fail "nginx did not start"; }
+BAD_PORT=$(ng_port "$NG" bad)
+export XDG_CACHE_HOME=$T/cache
+STORE=$XDG_CACHE_HOME/postseal/gnupg
+
+# keyfetch connects every https name to the good port, except
+# openpgpkey.example.net, which gets the self-signed certificate
+cat > "$T/conf" <<EOF2
+[keyfetch]
+ca-file = $NG/ca/ca.pem
+connect-to = openpgpkey.example.net:443:127.0.0.1:$BAD_PORT ::127.0.0.1:$NG_PORT
+lookup-timeout = 5
+EOF2
+chmod 600 "$T/conf"
+
+# wkd_path ADDR: the advanced-method path, computed by gpg (independent)
+wkd_hash() {
+	gpg --homedir "$T/d" --with-wkd-hash --list-keys "<$1>" 2>/dev/null |
+		sed -n "s/^ *\([a-z0-9]\{32\}\)@${1#*@}\$/\1/p" | head -n1
+}
+put() { # ADDR FILE: serve FILE as ADDR's key (advanced method)
+	local dom=${1#*@} h
+	h=$(wkd_hash "$1")
+	[ -n "$h" ] || fail "no WKD hash for $1"
+	ng_put_key "$NG" "openpgpkey.$dom" ".well-known/openpgpkey/$dom/hu/$h" "$2"
+}
+bin() { gpg --dearmor < "$KEYS/$1.pub.asc"; }
+fpr_of() {
+	gpg --batch --with-colons --import-options show-only --import "$KEYS/$1.pub.asc" 2>/dev/null |
+		awk -F: '/^fpr/ {print $10; exit}'
+}
+
+bin grace > "$T/grace.gpg"; put grace@example.com "$T/grace.gpg"
+bin bob > "$T/bob.gpg"; put bob@example.net "$T/bob.gpg"
+bin heidi > "$T/heidi.gpg"; put heidi@example.org "$T/heidi.gpg"
+cat <(bin user2-old) <(bin user2-new) > "$T/user2.gpg"; put user2@example.org "$T/user2.gpg"
+head -c 300000 /dev/urandom > "$T/big"; put frank@example.org "$T/big"
+
+kf() { "$KEYFETCH" -C "$T/conf" "$@" > "$T/out" 2> "$T/err"; echo $? > "$T/rc"; }
+line() { grep "^$1 " "$T/out"; }
+wkdline() { awk -v a="$1" '$1==a {on=1; next} /^[^ ]/ {on=0} on && $1=="wkd:"' "$T/out"; }
+
+kf grace@example.com
+[ "$(cat "$T/rc")" = 0 ] || fail "grace: exit $(cat "$T/rc"): $(cat "$T/out" "$T/err")"
+[ "$(line grace@example.com)" = "grace@example.com $(fpr_of grace) wkd" ] ||
+	fail "grace: $(cat "$T/out")"
+gpg --homedir "$STORE" --with-colons --list-keys grace@example.com 2>/dev/null | grep -q "^fpr:*$(fpr_of grace):" ||
+	fail "grace's key is not in postseal's keyring"
+gpg --with-colons --list-keys grace@example.com >/dev/null 2>&1 && fail "grace's key went into the user's keyring"
+ok "a key in WKD is found, imported into postseal's keyring only"
+
+kf nobody@example.com
+[ "$(cat "$T/rc")" = 67 ] || fail "nobody: exit $(cat "$T/rc"), want 67"
+wkdline nobody@example.com | grep -q 'NOT_FOUND (HTTP 404)' || fail "nobody: $(cat "$T/out")"
+ok "404 is NOT_FOUND (exit 67)"
+
+kf bob@example.net
+[ "$(cat "$T/rc")" = 75 ] || fail "bad cert: exit $(cat "$T/rc"), want 75"
+wkdline bob@example.net | grep -q '^  wkd: BAD' || fail "bad cert: $(cat "$T/out")"
+grep -q '^bob@example.net - unknown$' "$T/out" || fail "bad cert is not 'unknown': $(cat "$T/out")"
+ok "a bad certificate is BAD and the address stays unknown (exit 75), not 'no key'"
+
+kf frank@example.org
+wkdline frank@example.org | grep -q 'BAD (reply larger than the limit)' || fail "oversize: $(cat "$T/out")"
+[ "$(cat "$T/rc")" = 75 ] || fail "oversize: exit $(cat "$T/rc")"
+ok "a reply over 256 KiB is BAD"
+
+kf heidi@example.org
+wkdline heidi@example.org | grep -q 'BAD (no usable key' || fail "expired: $(cat "$T/out")"
+ok "an expired key from WKD is BAD"
+
+kf user2@example.org
+[ "$(line user2@example.org)" = "user2@example.org $(fpr_of user2-new) wkd" ] ||
+	fail "two keys: $(cat "$T/out")"
+ok "of two keys in one reply, the newer is chosen"
+
+# a key with a foreign user ID: only grace's user ID is kept
+GH=$T/gh; mkdir -m 700 "$GH"
+gpg --homedir "$GH" --batch -q --import "$KEYS/grace.sec.asc" 2>/dev/null
+gpg --homedir "$GH" --batch --pinentry-mode loopback --passphrase '' \
+	--quick-add-uid "$(fpr_of grace)" 'Mallory <mallory@evil.example>' 2>/dev/null
+gpg --homedir "$GH" --export "$(fpr_of grace)" > "$T/grace2.gpg"
+gpgconf --homedir "$GH" --kill all
+rm -rf "$STORE"
+put grace@example.com "$T/grace2.gpg"
+kf grace@example.com
+[ "$(cat "$T/rc")" = 0 ] || fail "foreign uid: exit $(cat "$T/rc")"
+gpg --homedir "$STORE" --with-colons --list-keys 2>/dev/null | grep -q 'mallory@evil.example' &&
+	fail "the foreign user ID was imported"
+ok "a foreign user ID in the reply is not imported"
+
+ng_host_mode "$NG" openpgpkey.example.org redirect-http
+kf user2@example.org
+wkdline user2@example.org | grep -q "^  wkd: BAD (.*[Pp]rotocol" || fail "redirect to http: $(cat "$T/out")"
+ng_host_mode "$NG" openpgpkey.example.org err500
+kf user2@example.org
+wkdline user2@example.org | grep -q 'TEMPFAIL (HTTP 500)' || fail "500: $(cat "$T/out")"
+[ "$(cat "$T/rc")" = 75 ] || fail "500: exit $(cat "$T/rc")"
+ok "a redirect to http is BAD, a 500 is TEMPFAIL; neither is 'no key'"
+ng_stop "$NG"
