@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <curl/curl.h>
+
+#include "dnsfetch.h"
 
 #include "wkd.h"
 #include "wkdfetch.h"
@@ -82,10 +86,20 @@ classify(CURL *h, CURLcode rc, struct xfer *x)
 	}
 }
 
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 int
 wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
-	      struct lk_answer *out)
+	      struct lk_answer *out, struct dane_batch *dane)
 {
+	long deadline = now_ms() + o->timeout_ms;
 	static int curl_ready;
 	struct curl_slist *connect_to = NULL;
 	struct xfer *x = NULL;
@@ -163,10 +177,27 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 		curl_multi_add_handle(m, h[i]);
 	}
 	do {
+		struct curl_waitfd extra;
+		int nextra = 0;
+		long left_ms;
+
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			goto out;
-		if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (dane_fd(dane) >= 0) {
+			extra.fd = dane_fd(dane);
+			extra.events = CURL_WAIT_POLLIN;
+			extra.revents = 0;
+			nextra = 1;
+		}
+		left_ms = deadline - now_ms();
+		if (left_ms <= 0)
+			break;
+		if ((running || nextra) &&
+		    curl_multi_poll(m, nextra ? &extra : NULL, (unsigned)nextra,
+				    left_ms > 1000 ? 1000 : (int)left_ms, NULL) != CURLM_OK)
 			goto out;
+		if (nextra && (extra.revents & CURL_WAIT_POLLIN))
+			dane_process(dane);
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			struct xfer *xi;
 
@@ -175,7 +206,7 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xi);
 			classify(msg->easy_handle, msg->data.result, xi);
 		}
-	} while (running);
+	} while (running || dane_pending(dane) > 0);
 	r = 0;
 out:
 	for (size_t i = 0; h != NULL && i < n; i++)

@@ -20,6 +20,10 @@
  *	LK_TEMPFAIL. The direct method is not tried yet (it needs the
  *	NXDOMAIN proof that the DNS part of keyfetch will provide).
  *
+ *	The loop polls curl's sockets and, when given, the DNS batch's
+ *	descriptor together (curl_multi_poll with an extra fd): one loop,
+ *	one deadline, no threads.
+ *
  *	No fork, no exec; libcurl is initialised here.
  *--*/
 #ifndef PS_WKDFETCH_H
@@ -36,7 +40,11 @@ struct wkd_opts {
 	long timeout_ms;	/* the whole loop's deadline */
 };
 
+struct dane_batch;
+
+/* dane, when not NULL, is a running DNS batch (dnsfetch.h): its answers
+ * are processed in the same poll loop, under the same deadline. */
 int wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
-		  struct lk_answer *out);
+		  struct lk_answer *out, struct dane_batch *dane);
 
 #endif

@@ -132,7 +132,8 @@ static enum ps_status
 keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"ca-file", "connect-to",
-					   "lookup-timeout", NULL};
+					   "lookup-timeout", "dns-forwarder",
+					   "trust-anchor", NULL};
 	unsigned bit = 0;
 
 	for (size_t k = 0; keys[k] != NULL; k++)
@@ -147,6 +148,16 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->ca_file))
 			return perr(ps, "ca-file must be an absolute path");
 		snprintf(ps->cf->ca_file, sizeof(ps->cf->ca_file), "%s", val);
+	} else if (strcmp(key, "trust-anchor") == 0) {
+		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->trust_anchor))
+			return perr(ps, "trust-anchor must be an absolute path");
+		snprintf(ps->cf->trust_anchor, sizeof(ps->cf->trust_anchor), "%s", val);
+	} else if (strcmp(key, "dns-forwarder") == 0) {
+		if (strlen(val) >= sizeof(ps->cf->dns_forwarder) ||
+		    strspn(val, "0123456789abcdefABCDEF.:@") != strlen(val))
+			return perr(ps, "bad value for dns-forwarder (ADDRESS[@PORT])");
+		snprintf(ps->cf->dns_forwarder, sizeof(ps->cf->dns_forwarder), "%s",
+			 val);
 	} else if (strcmp(key, "connect-to") == 0) {
 		if (strlen(val) >= sizeof(ps->cf->connect_to) ||
 		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -22,6 +22,8 @@
  *	              connect-to = HOST:PORT:ADDR:PORT (send a host's
  *	                 connections elsewhere; for test set-ups)
  *	              lookup-timeout = N (seconds, 1-60; default 5)
+ *	              dns-forwarder = ADDR[@PORT] (validating lookups go there)
+ *	              trust-anchor = /absolute/path (DNSSEC anchor file)
  *--*/
 #ifndef PS_CONFIG_H
 #define PS_CONFIG_H
@@ -42,6 +44,8 @@ struct ps_config {
 	char ca_file[PATH_MAX];	   /* CA bundle for WKD/VKS/HKP, "" = system */
 	char connect_to[512];	   /* curl CONNECT_TO override (tests) */
 	long lookup_timeout_ms;	   /* the lookup loop's deadline */
+	char dns_forwarder[128];   /* "ADDR@PORT", "" = resolv.conf */
+	char trust_anchor[PATH_MAX]; /* "" = the root key of dns-root-data */
 };
 
 void config_defaults(struct ps_config *cf);

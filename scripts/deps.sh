@@ -5,10 +5,10 @@
 PS_BUILD_PKGS="gcc make pkg-config libgpgme-dev libcurl4-gnutls-dev libetpan-dev
  libunbound-dev libsqlite3-dev libcmocka-dev nettle-dev"
 # what the demo runs: real GnuPG, a private Postfix, mutt as the client
-PS_DEMO_PKGS="gnupg postfix mutt python3"
+PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
 # what the tests add: independent OpenPGP readers, git send-email
 PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
- nginx openssl"
+ nginx openssl nsd ldnsutils"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then
@@ -39,10 +39,14 @@ ps_install() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
 	# The tests run private nginx instances on loopback; the package's own
 	# default site (port 80, every address) is not wanted.
-	if [[ " ${missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
-		systemctl disable --now nginx >/dev/null 2>&1 || true
-		echo "postseal: stopped and disabled the system nginx the package started" >&2
-	fi
+	# The same for nsd (port 53): the tests run their own on loopback.
+	local svc
+	for svc in nginx nsd; do
+		if [[ " ${missing[*]} " == *" $svc "* ]] && [ -d /run/systemd/system ]; then
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+			echo "postseal: stopped and disabled the system $svc the package started" >&2
+		fi
+	done
 }
 
 # ps_build [configure args]: configure (if needed) and build

@@ -20,7 +20,10 @@ cat > "$T/conf" <<EOF2
 [keyfetch]
 ca-file = $NG/ca/ca.pem
 connect-to = openpgpkey.example.net:443:127.0.0.1:$BAD_PORT ::127.0.0.1:$NG_PORT
-lookup-timeout = 5
+lookup-timeout = 1
+# DNS goes nowhere but loopback: nothing listens there, so DANE cannot
+# answer (TEMPFAIL) and must not decide anything either
+dns-forwarder = 127.0.0.1@9
 EOF2
 chmod 600 "$T/conf"
 
@@ -61,9 +64,13 @@ gpg --with-colons --list-keys grace@example.com >/dev/null 2>&1 && fail "grace's
 ok "a key in WKD is found, imported into postseal's keyring only"
 
 kf nobody@example.com
-[ "$(cat "$T/rc")" = 67 ] || fail "nobody: exit $(cat "$T/rc"), want 67"
 wkdline nobody@example.com | grep -q 'NOT_FOUND (HTTP 404)' || fail "nobody: $(cat "$T/out")"
-ok "404 is NOT_FOUND (exit 67)"
+# there is no DNS here, so DANE could not answer: WKD's 404 alone does not
+# make it "no key"
+grep -q '^  dane: TEMPFAIL' "$T/out" || fail "nobody: DANE answered without DNS? $(cat "$T/out")"
+grep -qx 'nobody@example.com - unknown' "$T/out" || fail "nobody: $(cat "$T/out")"
+[ "$(cat "$T/rc")" = 75 ] || fail "nobody: exit $(cat "$T/rc"), want 75"
+ok "404 is NOT_FOUND, and with DANE unanswered the address stays unknown (exit 75)"
 
 kf bob@example.net
 [ "$(cat "$T/rc")" = 75 ] || fail "bad cert: exit $(cat "$T/rc"), want 75"

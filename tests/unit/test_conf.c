@@ -101,6 +101,13 @@ keyfetch_section(void **state)
 	assert_int_equal(parse("[keyfetch]\nconnect-to = a;b\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nconnect-to = a:1:127.0.0.1:2 ::127.0.0.1:3\n"), PS_OK);
 	assert_int_equal(parse("[keyfetch]\n[keyfetch]\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\ndns-forwarder = 127.0.0.1@5353\n"
+			       "trust-anchor = /usr/share/dns/root.key\n"),
+			 PS_OK);
+	assert_string_equal(cf.dns_forwarder, "127.0.0.1@5353");
+	assert_string_equal(cf.trust_anchor, "/usr/share/dns/root.key");
+	assert_int_equal(parse("[keyfetch]\ndns-forwarder = resolver.example\n"), PS_CONFIG);
+	assert_int_equal(parse("[keyfetch]\ntrust-anchor = root.key\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nsendmail = /x\n"), PS_CONFIG);
 	assert_non_null(strstr(why, "unknown key"));
 }

@@ -417,7 +417,7 @@ EOF
 
 dns_start() {
     dns__check || return $?
-    local d port=$2 tries pid rc deadline z out
+    local d port=${2:-} tries pid rc deadline z out
     d=$(dns__dir "$1") || return 2
     if [ -n "$(dns__pids "$d")" ]; then
         dns__err "an nsd instance is already running in $d"
@@ -433,7 +433,7 @@ dns_start() {
     [ -n "$port" ] && tries=1
     while [ $tries -gt 0 ]; do
         tries=$(( tries - 1 ))
-        if [ -z "$2" ]; then port=$(dns__free_port) || return 1; fi
+        if [ -z "${2:-}" ]; then port=$(dns__free_port) || return 1; fi
         dns__write_config "$d" "$port" || { dns__err "cannot write $d/nsd.conf"; return 1; }
         rm -f "$d/nsd.pid" "$d/nsd.port"
         : > "$d/nsd.log"
