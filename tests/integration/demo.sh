@@ -20,15 +20,6 @@ sed 's/^/   /' "$T/conf"
 
 say "3. mutt sends a message through postseal"
 ps_muttrc "$T/home/.muttrc"
-set sendmail="$POSTSEAL -C $T/conf"
-set from="Sender <sender@example.com>"
-set use_from=yes
-set use_envelope_from=yes
-set record=""
-set copy=no
-set folder="$T/home/Mail"
-set spoolfile="$T/home/Mail/inbox"
-EOF2
 cat > "$T/body" <<'EOF2'
 Hello Alice,
 

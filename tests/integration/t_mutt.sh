@@ -10,19 +10,6 @@ ps_postfix
 ps_conf "$SENDMAIL"
 
 ps_muttrc "$T/home/.muttrc"
-set sendmail="$POSTSEAL -C $T/conf"
-set from="Sender <sender@example.com>"
-set use_from=yes
-set use_envelope_from=yes
-set record=""
-set copy=no
-set charset="utf-8"
-set send_charset="us-ascii:utf-8"
-set crypt_autosign=no
-set crypt_autoencrypt=no
-set folder="$T/home/Mail"
-set spoolfile="$T/home/Mail/inbox"
-EOF2
 printf 'Hello Alice,\n\nthe report is attached.\n\n-- \nSender\n' > "$T/body"
 head -c 3000 /dev/urandom > "$T/report.bin"
 
