@@ -16,12 +16,44 @@ struct query {
 	int done;
 };
 
+struct hostq {
+	struct dane_batch *b;
+	enum host_state state;
+	int async_id;
+};
+
 struct dane_batch {
 	struct ub_ctx *ctx;
 	struct query *q;
+	struct hostq *h;
 	size_t n;
 	int pending;
 };
+
+static void
+host_answer(void *arg, int err, struct ub_result *res)
+{
+	struct hostq *h = arg;
+
+	h->b->pending--;
+	if (err != 0 || res == NULL || res->bogus ||
+	    (res->rcode != 0 && res->rcode != 3))
+		h->state = HOST_FAILED;
+	else if (res->nxdomain)
+		h->state = HOST_NXDOMAIN;
+	else
+		h->state = HOST_EXISTS; /* with or without an address */
+	if (res != NULL)
+		ub_resolve_free(res);
+}
+
+enum host_state
+dane_wkd_host(const struct dane_batch *b, size_t i)
+{
+	if (b == NULL || i >= b->n)
+		return HOST_FAILED;
+	return b->h[i].state;
+}
 
 #define DNS_RR_OPENPGPKEY 61
 
@@ -89,9 +121,12 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		buf_init(&out[i].data, PS_WKD_REPLY_MAX);
 	}
 	if (b == NULL || (b->q = calloc(n ? n : 1, sizeof(*b->q))) == NULL ||
+	    (b->h = calloc(n ? n : 1, sizeof(*b->h))) == NULL ||
 	    (b->ctx = ub_ctx_create()) == NULL) {
-		if (b != NULL)
+		if (b != NULL) {
 			free(b->q);
+			free(b->h);
+		}
 		free(b);
 		return NULL;
 	}
@@ -112,6 +147,8 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		b->q[i].b = b;
 		b->q[i].ans = &out[i];
 		b->q[i].done = 1;
+		b->h[i].b = b;
+		b->h[i].state = HOST_FAILED;
 		if (err != 0) {
 			snprintf(out[i].why, sizeof(out[i].why), "resolver set-up: %s",
 				 ub_strerror(err));
@@ -129,6 +166,22 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 			b->q[i].done = 1;
 			b->pending--;
 			snprintf(out[i].why, sizeof(out[i].why), "query not sent");
+		}
+		{
+			char host[300];
+			const char *at = strrchr(addrs[i], '@');
+
+			if (at != NULL &&
+			    snprintf(host, sizeof(host), "openpgpkey.%s", at + 1) <
+				    (int)sizeof(host)) {
+				b->h[i].state = HOST_PENDING;
+				b->pending++;
+				if (ub_resolve_async(b->ctx, host, 1 /* A */, 1, &b->h[i],
+						     host_answer, &b->h[i].async_id) != 0) {
+					b->h[i].state = HOST_FAILED;
+					b->pending--;
+				}
+			}
 		}
 	}
 	return b;
@@ -158,14 +211,18 @@ dane_finish(struct dane_batch *b)
 {
 	if (b == NULL)
 		return;
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		if (!b->q[i].done) {
 			ub_cancel(b->ctx, b->q[i].async_id);
 			b->q[i].ans->res = LK_TEMPFAIL;
 			snprintf(b->q[i].ans->why, sizeof(b->q[i].ans->why),
 				 "no answer before the deadline");
 		}
+		if (b->h[i].state == HOST_PENDING)
+			ub_cancel(b->ctx, b->h[i].async_id);
+	}
 	ub_ctx_delete(b->ctx);
+	free(b->h);
 	free(b->q);
 	free(b);
 }

@@ -9,7 +9,9 @@
  *	its other transfers and calls dane_process() when it is readable, so
  *	that every lookup of every source runs in one loop under one deadline.
  *	dane_finish() turns queries still open into LK_TEMPFAIL ("timeout")
- *	and frees the batch.
+ *	and frees the batch. The batch also asks, per address, whether
+ *	openpgpkey.DOMAIN exists (an A query; DNSSEC not required): see
+ *	dane_wkd_host().
  *
  *	Classification, per the security core of #3: a key is used only from
  *	a *secure* answer (not merely one with data: bogus answers carry data
@@ -38,11 +40,17 @@ struct dane_opts {
 
 struct dane_batch;
 
+/* Whether openpgpkey.DOMAIN of address i exists, for WKD's choice of
+ * method: only a name that does not exist sends WKD to the direct
+ * method; a DNS failure never does. */
+enum host_state { HOST_PENDING, HOST_EXISTS, HOST_NXDOMAIN, HOST_FAILED };
+
 struct dane_batch *dane_start(char *const *addrs, size_t n,
 			      const struct dane_opts *o, struct lk_answer *out);
 int dane_fd(const struct dane_batch *b);
 int dane_pending(const struct dane_batch *b);
 void dane_process(struct dane_batch *b);
 void dane_finish(struct dane_batch *b);
+enum host_state dane_wkd_host(const struct dane_batch *b, size_t i);
 
 #endif

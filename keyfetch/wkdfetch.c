@@ -16,6 +16,7 @@
 struct xfer {
 	struct lk_answer *ans;
 	int oversize;
+	int ignore; /* the advanced method, superseded by the direct one */
 };
 
 static size_t
@@ -86,6 +87,35 @@ classify(CURL *h, CURLcode rc, struct xfer *x)
 	}
 }
 
+static CURL *
+start_transfer(CURLM *m, const char *url, struct xfer *x,
+	       const struct wkd_opts *o, struct curl_slist *connect_to)
+{
+	CURL *h = curl_easy_init();
+
+	if (h == NULL)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)PS_WKD_REDIRS);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+	if (connect_to != NULL)
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "postseal/" PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	curl_multi_add_handle(m, h);
+	return h;
+}
+
 static long
 now_ms(void)
 {
@@ -102,11 +132,11 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 	long deadline = now_ms() + o->timeout_ms;
 	static int curl_ready;
 	struct curl_slist *connect_to = NULL;
-	struct xfer *x = NULL;
-	CURL **h = NULL;
+	struct xfer *x = NULL, *xd = NULL;
+	CURL **h = NULL, **hd = NULL;
 	CURLM *m = NULL;
 	CURLMsg *msg;
-	int running = 0, left, r = -1;
+	int running = 0, started = 0, left, r = -1;
 
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -124,7 +154,10 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 		return 0;
 	x = calloc(n, sizeof(*x));
 	h = calloc(n, sizeof(*h));
-	if (x == NULL || h == NULL || (m = curl_multi_init()) == NULL)
+	xd = calloc(n, sizeof(*xd));
+	hd = calloc(n, sizeof(*hd));
+	if (x == NULL || h == NULL || xd == NULL || hd == NULL ||
+	    (m = curl_multi_init()) == NULL)
 		goto out;
 	if (o->connect_to != NULL) {
 		/* space-separated entries, tried in order by curl */
@@ -155,26 +188,8 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 				 "no domain to look up");
 			continue;
 		}
-		if ((h[i] = curl_easy_init()) == NULL)
+		if ((h[i] = start_transfer(m, out[i].url, &x[i], o, connect_to)) == NULL)
 			goto out;
-		curl_easy_setopt(h[i], CURLOPT_URL, out[i].url);
-		curl_easy_setopt(h[i], CURLOPT_PROTOCOLS_STR, "https");
-		curl_easy_setopt(h[i], CURLOPT_REDIR_PROTOCOLS_STR, "https");
-		curl_easy_setopt(h[i], CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(h[i], CURLOPT_MAXREDIRS, (long)PS_WKD_REDIRS);
-		curl_easy_setopt(h[i], CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(h[i], CURLOPT_SSL_VERIFYHOST, 2L);
-		if (o->ca_file != NULL)
-			curl_easy_setopt(h[i], CURLOPT_CAINFO, o->ca_file);
-		if (connect_to != NULL)
-			curl_easy_setopt(h[i], CURLOPT_CONNECT_TO, connect_to);
-		curl_easy_setopt(h[i], CURLOPT_TIMEOUT_MS, o->timeout_ms);
-		curl_easy_setopt(h[i], CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h[i], CURLOPT_USERAGENT, "postseal/" PACKAGE_VERSION);
-		curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, write_cb);
-		curl_easy_setopt(h[i], CURLOPT_WRITEDATA, &x[i]);
-		curl_easy_setopt(h[i], CURLOPT_PRIVATE, &x[i]);
-		curl_multi_add_handle(m, h[i]);
 	}
 	do {
 		struct curl_waitfd extra;
@@ -198,15 +213,39 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 			goto out;
 		if (nextra && (extra.revents & CURL_WAIT_POLLIN))
 			dane_process(dane);
+		/* openpgpkey.DOMAIN does not exist: the direct method, once */
+		started = 0;
+		for (size_t i = 0; dane != NULL && i < n; i++) {
+			if (hd[i] != NULL || x[i].ans == NULL ||
+			    dane_wkd_host(dane, i) != HOST_NXDOMAIN)
+				continue;
+			x[i].ignore = 1;
+			if (h[i] != NULL) {
+				curl_multi_remove_handle(m, h[i]);
+				curl_easy_cleanup(h[i]);
+				h[i] = NULL;
+			}
+			buf_reset(&out[i].data);
+			xd[i].ans = &out[i];
+			out[i].res = LK_TEMPFAIL;
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "direct method: no answer before the deadline");
+			if (wkd_url_direct(addrs[i], out[i].url, sizeof(out[i].url)) < 0 ||
+			    (hd[i] = start_transfer(m, out[i].url, &xd[i], o,
+						    connect_to)) == NULL)
+				goto out;
+			started = 1;
+		}
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			struct xfer *xi;
 
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xi);
-			classify(msg->easy_handle, msg->data.result, xi);
+			if (!xi->ignore)
+				classify(msg->easy_handle, msg->data.result, xi);
 		}
-	} while (running || dane_pending(dane) > 0);
+	} while (running || started || dane_pending(dane) > 0);
 	r = 0;
 out:
 	for (size_t i = 0; h != NULL && i < n; i++)
@@ -214,10 +253,17 @@ out:
 			curl_multi_remove_handle(m, h[i]);
 			curl_easy_cleanup(h[i]);
 		}
+	for (size_t i = 0; hd != NULL && i < n; i++)
+		if (hd[i] != NULL) {
+			curl_multi_remove_handle(m, hd[i]);
+			curl_easy_cleanup(hd[i]);
+		}
 	if (m != NULL)
 		curl_multi_cleanup(m);
 	curl_slist_free_all(connect_to);
 	free(h);
 	free(x);
+	free(hd);
+	free(xd);
 	return r;
 }

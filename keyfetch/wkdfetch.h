@@ -17,8 +17,12 @@
  *	later); 404 and 410 are LK_NOT_FOUND; a TLS or certificate error, a
  *	redirect to http, too many redirects, an oversize reply are LK_BAD;
  *	a timeout, a connection failure, 5xx and any other status are
- *	LK_TEMPFAIL. The direct method is not tried yet (it needs the
- *	NXDOMAIN proof that the DNS part of keyfetch will provide).
+ *	LK_TEMPFAIL.
+ *
+ *	The direct method (https://DOMAIN/.well-known/openpgpkey/hu/...)
+ *	replaces the advanced one only when the DNS batch says that
+ *	openpgpkey.DOMAIN does not exist (dane_wkd_host()); a failing server
+ *	or a DNS failure never leads there.
  *
  *	The loop polls curl's sockets and, when given, the DNS batch's
  *	descriptor together (curl_multi_poll with an extra fd): one loop,
