@@ -113,13 +113,8 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 	const char *ta = o->trust_anchor ? o->trust_anchor : PS_ROOT_ANCHOR;
 	int err;
 
-	for (size_t i = 0; i < n; i++) {
-		out[i].src = SRC_DANE;
-		out[i].res = LK_TEMPFAIL;
-		snprintf(out[i].why, sizeof(out[i].why), "resolver not started");
-		out[i].url[0] = '\0';
-		buf_init(&out[i].data, PS_WKD_REPLY_MAX);
-	}
+	for (size_t i = 0; i < n; i++)
+		lk_answer_init(&out[i], SRC_DANE, "resolver not started");
 	if (b == NULL || (b->q = calloc(n ? n : 1, sizeof(*b->q))) == NULL ||
 	    (b->h = calloc(n ? n : 1, sizeof(*b->h))) == NULL ||
 	    (b->ctx = ub_ctx_create()) == NULL) {

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <stdio.h>
+
 #include "lookup.h"
 
 const char *
@@ -36,4 +38,14 @@ lk_source_name(enum lk_source s)
 		return "hkp";
 	}
 	return "?";
+}
+
+void
+lk_answer_init(struct lk_answer *a, enum lk_source src, const char *why)
+{
+	a->src = src;
+	a->res = LK_TEMPFAIL;
+	snprintf(a->why, sizeof(a->why), "%s", why);
+	a->url[0] = '\0';
+	buf_init(&a->data, PS_WKD_REPLY_MAX);
 }

@@ -37,6 +37,9 @@ struct lk_answer {
 	struct buf data;  /* the reply (binary key material), capped */
 };
 
+/* Start an answer as "not looked up" (TEMPFAIL: never "no key"). */
+void lk_answer_init(struct lk_answer *a, enum lk_source src, const char *why);
+
 const char *lk_result_name(enum lk_result r);
 const char *lk_source_name(enum lk_source s);
 

@@ -143,13 +143,8 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 			return -1;
 		curl_ready = 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		out[i].src = SRC_WKD;
-		out[i].res = LK_TEMPFAIL;
-		snprintf(out[i].why, sizeof(out[i].why), "not looked up");
-		out[i].url[0] = '\0';
-		buf_init(&out[i].data, PS_WKD_REPLY_MAX);
-	}
+	for (size_t i = 0; i < n; i++)
+		lk_answer_init(&out[i], SRC_WKD, "not looked up");
 	if (n == 0)
 		return 0;
 	x = calloc(n, sizeof(*x));

@@ -93,20 +93,29 @@ section_line(struct parse_state *ps, char *line)
 	return perr(ps, "unknown section [%.60s]", name);
 }
 
+/* Known key of the section, seen once: PS_OK; else the error. */
+static enum ps_status
+known_key_once(struct parse_state *ps, const char *const *keys,
+	       const char *section, const char *key)
+{
+	for (size_t k = 0; keys[k] != NULL; k++)
+		if (strcmp(key, keys[k]) == 0) {
+			if (ps->seen_keys & (1u << k))
+				return perr(ps, "duplicate key \"%s\"", key);
+			ps->seen_keys |= 1u << k;
+			return PS_OK;
+		}
+	return perr(ps, "unknown key \"%.60s\" in [%s]", key, section);
+}
+
 static enum ps_status
 transport_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"mode", "sendmail", NULL};
-	unsigned bit = 0;
+	enum ps_status st;
 
-	for (size_t k = 0; keys[k] != NULL; k++)
-		if (strcmp(key, keys[k]) == 0)
-			bit = 1u << k;
-	if (bit == 0)
-		return perr(ps, "unknown key \"%.60s\" in [transport]", key);
-	if (ps->seen_keys & bit)
-		return perr(ps, "duplicate key \"%s\"", key);
-	ps->seen_keys |= bit;
+	if ((st = known_key_once(ps, keys, "transport", key)) != PS_OK)
+		return st;
 	if (strcmp(key, "mode") == 0) {
 		if (strcmp(val, "sendmail") == 0)
 			ps->cf->mode = TRANSPORT_SENDMAIL;
@@ -134,16 +143,10 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 	static const char *const keys[] = {"ca-file", "connect-to",
 					   "lookup-timeout", "dns-forwarder",
 					   "trust-anchor", NULL};
-	unsigned bit = 0;
+	enum ps_status st;
 
-	for (size_t k = 0; keys[k] != NULL; k++)
-		if (strcmp(key, keys[k]) == 0)
-			bit = 1u << k;
-	if (bit == 0)
-		return perr(ps, "unknown key \"%.60s\" in [keyfetch]", key);
-	if (ps->seen_keys & bit)
-		return perr(ps, "duplicate key \"%s\"", key);
-	ps->seen_keys |= bit;
+	if ((st = known_key_once(ps, keys, "keyfetch", key)) != PS_OK)
+		return st;
 	if (strcmp(key, "ca-file") == 0) {
 		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->ca_file))
 			return perr(ps, "ca-file must be an absolute path");

@@ -32,33 +32,11 @@ is_structural(const struct header *h, size_t i)
 	       header_name_is(h, i, "MIME-Version");
 }
 
-static enum ps_status
-content_type(const struct header *h, struct mailmime_content **ct)
-{
-	long i = header_find(h, "Content-Type", 0);
-	size_t vlen, idx = 0;
-	const char *v;
-	char *copy;
-	int r;
-
-	*ct = NULL;
-	if (i < 0)
-		return PS_OK;
-	v = header_value(h, (size_t)i, &vlen);
-	if ((copy = malloc(vlen + 3)) == NULL)
-		return PS_TEMPFAIL;
-	memcpy(copy, v, vlen);
-	memcpy(copy + vlen, "\r\n", 3);
-	r = mailmime_content_parse(copy, vlen + 2, &idx, ct);
-	free(copy);
-	return r == MAILIMF_NO_ERROR ? PS_OK : PS_DATAERR;
-}
-
 enum ps_status
 compose_check_content_type(const struct header *h, char *why, size_t whylen)
 {
 	struct mailmime_content *ct = NULL;
-	enum ps_status st = content_type(h, &ct);
+	enum ps_status st = header_content_type(h, &ct);
 
 	if (ct != NULL)
 		mailmime_content_free(ct);
@@ -75,7 +53,7 @@ compose_is_pgp_mime(const struct header *h)
 	struct mailmime_content *ct = NULL;
 	int yes = 0;
 
-	if (content_type(h, &ct) != PS_OK || ct == NULL)
+	if (header_content_type(h, &ct) != PS_OK || ct == NULL)
 		return 0;
 	if (ct->ct_type != NULL &&
 	    ct->ct_type->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&

@@ -299,3 +299,30 @@ header_addresses(const struct header *h, const char *name, int flags,
 	}
 	return PS_OK;
 }
+
+enum ps_status
+header_content_type(const struct header *h, struct mailmime_content **ct)
+{
+	long i = header_find(h, "Content-Type", 0);
+	size_t vlen, idx = 0;
+	const char *v;
+	char *copy;
+	int r;
+
+	*ct = NULL;
+	if (i < 0)
+		return PS_OK;
+	v = header_value(h, (size_t)i, &vlen);
+	/* libetpan finds the end of a folded value by its CRLF */
+	if ((copy = malloc(vlen + 3)) == NULL)
+		return PS_TEMPFAIL;
+	memcpy(copy, v, vlen);
+	memcpy(copy + vlen, "\r\n", 3);
+	r = mailmime_content_parse(copy, vlen + 2, &idx, ct);
+	free(copy);
+	if (r != MAILIMF_NO_ERROR) {
+		*ct = NULL;
+		return PS_DATAERR;
+	}
+	return PS_OK;
+}

@@ -71,6 +71,14 @@ enum ps_status address_list_parse(const char *val, size_t len, int flags,
 				  addr_cb cb, void *ctx, char *why,
 				  size_t whylen);
 
+struct mailmime_content;
+
+/* Parse the (first) Content-Type field with libetpan: PS_OK with *ct set
+ * (NULL when there is none; free with mailmime_content_free()),
+ * PS_DATAERR when it cannot be parsed, PS_TEMPFAIL when out of memory. */
+enum ps_status header_content_type(const struct header *h,
+				   struct mailmime_content **ct);
+
 /* Whether a field name is a valid RFC 5322 field name. */
 int header_name_valid(const char *p, size_t len);
 

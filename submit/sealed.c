@@ -259,25 +259,13 @@ out:
 int
 message_is_sealed(const struct message *m)
 {
-	long i = header_find(&m->hdr, "Content-Type", 0);
 	struct mailmime_content *ct = NULL;
-	size_t vlen, idx = 0;
-	const char *v;
-	char *copy;
 	int sealed = 0;
 
-	if (i < 0)
-		return sealed_inline(m);
-	v = header_value(&m->hdr, (size_t)i, &vlen);
-	if ((copy = malloc(vlen + 3)) == NULL)
+	if (header_content_type(&m->hdr, &ct) != PS_OK)
 		return 0;
-	memcpy(copy, v, vlen);
-	memcpy(copy + vlen, "\r\n", 3);
-	if (mailmime_content_parse(copy, vlen + 2, &idx, &ct) != MAILIMF_NO_ERROR)
-		ct = NULL;
-	free(copy);
 	if (ct == NULL)
-		return 0;
+		return sealed_inline(m);
 	if (ct->ct_type != NULL && ct->ct_type->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&
 	    ct->ct_type->tp_data.tp_composite_type->ct_type ==
 		    MAILMIME_COMPOSITE_TYPE_MULTIPART &&
