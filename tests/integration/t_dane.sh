@@ -27,7 +27,6 @@ dns_tamper "$D" example.org || fail "tamper example.org"
 dns_zone "$D" example.net
 dns_add_openpgpkey "$D" example.net "$(dns_openpgpkey_owner bob example.net)" "$T/bob.gpg"
 PORT=$(dns_start "$D") || fail "nsd did not start"
-trap 'dns_stop "$D"; ps__cleanup' EXIT
 cat "$D/example.com.anchor" "$D/example.org.anchor" > "$T/anchors"
 
 export XDG_CACHE_HOME=$T/cache

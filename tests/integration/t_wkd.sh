@@ -115,4 +115,3 @@ kf user2@example.org
 wkdline user2@example.org | grep -q 'TEMPFAIL (HTTP 500)' || fail "500: $(cat "$T/out")"
 [ "$(cat "$T/rc")" = 75 ] || fail "500: exit $(cat "$T/rc")"
 ok "a redirect to http is BAD, a 500 is TEMPFAIL; neither is 'no key'"
-ng_stop "$NG"

@@ -30,6 +30,13 @@ keyid() { awk -v n="$1" '$1==n {print $2}' "$KEYS/keyids.txt"; }
 ps__cleanup() {
 	local rc=$?
 	[ -n "${PF:-}" ] && pf_stop "$PF" >/dev/null 2>&1
+	# servers of the optional libraries: nginx in $NG, nsd in $D
+	if [ -n "${NG:-}" ] && declare -F ng_stop >/dev/null; then
+		ng_stop "$NG" >/dev/null 2>&1
+	fi
+	if [ -n "${D:-}" ] && declare -F dns_stop >/dev/null; then
+		dns_stop "$D" >/dev/null 2>&1
+	fi
 	for h in "$T"/g "$T"/d "$T"/home/.gnupg; do
 		[ -d "$h" ] && gpgconf --homedir "$h" --kill all >/dev/null 2>&1
 	done
