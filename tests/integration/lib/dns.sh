@@ -122,6 +122,9 @@
 #     told to (ub_ctx_config), so the system's root anchor plays no role.
 # ----------------------------------------------------------------------------
 
+# shellcheck source=util.sh
+. "$(dirname "${BASH_SOURCE[0]}")/util.sh"
+
 DNS_NSD=${DNS_NSD:-/usr/sbin/nsd}
 DNS_KEYGEN=${DNS_KEYGEN:-/usr/bin/ldns-keygen}
 DNS_SIGNZONE=${DNS_SIGNZONE:-/usr/bin/ldns-signzone}
@@ -151,20 +154,7 @@ dns__check() {
 }
 
 # dns__dir DIR: validate + normalise DIR (absolute, no trailing slash) -> stdout
-dns__dir() {
-    local d=$1
-    if [ -z "$d" ]; then dns__err "missing DIR argument"; return 2; fi
-    case $d in
-    /*) ;;
-    *) d=$PWD/$d ;;
-    esac
-    while [ "${#d}" -gt 1 ] && [ "${d%/}" != "$d" ]; do d=${d%/}; done
-    case $d in
-    *[[:space:]]* | *[\'\"\\\$\`*?[]*)
-        dns__err "DIR must not contain blanks, quotes or glob characters: $d"; return 2 ;;
-    esac
-    printf '%s\n' "$d"
-}
+dns__dir() { lib__dir dns.sh "$1"; }
 
 # dns__zone ZONE: validate + normalise ZONE (lower case, no trailing dot)
 dns__zone() {
@@ -178,15 +168,7 @@ dns__zone() {
 }
 
 # dns__now_ds: current time in deciseconds (integer)
-dns__now_ds() {
-    if [ -n "${EPOCHREALTIME:-}" ]; then
-        local t=${EPOCHREALTIME/,/.}
-        local s=${t%.*} f=${t#*.}
-        printf '%s\n' "$(( s * 10 + 10#${f:0:1} ))"
-    else
-        printf '%s\n' "$(( $(date +%s) * 10 ))"
-    fi
-}
+dns__now_ds() { lib__now_ds; }
 
 dns__alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 

@@ -116,6 +116,9 @@
 #     handshake itself is NOT slowed.
 # ----------------------------------------------------------------------------
 
+# shellcheck source=util.sh
+. "$(dirname "${BASH_SOURCE[0]}")/util.sh"
+
 NG_NAMES=${NG_NAMES:-"openpgpkey.example.org example.org openpgpkey.example.net example.net openpgpkey.example.com example.com keys.example.test"}
 NG_REDIRECT_HOST=${NG_REDIRECT_HOST:-keys.example.test}
 NG_NGINX=${NG_NGINX:-/usr/sbin/nginx}
@@ -145,40 +148,13 @@ ng__check() {
 }
 
 # ng__dir DIR: validate + normalise DIR (absolute, no trailing slash)
-ng__dir() {
-    local d=$1
-    if [ -z "$d" ]; then ng__err "missing DIR argument"; return 2; fi
-    case $d in
-    /*) ;;
-    *) d=$PWD/$d ;;
-    esac
-    while [ "${#d}" -gt 1 ] && [ "${d%/}" != "$d" ]; do d=${d%/}; done
-    case $d in
-    *[[:space:]]* | *[\'\"\\\$\`*?[\;{}#]*)
-        ng__err "DIR must not contain blanks, quotes, ';', braces or glob characters: $d"; return 2 ;;
-    esac
-    printf '%s\n' "$d"
-}
+ng__dir() { lib__dir nginx.sh "$1"; }
 
 # ng__now_ds: current time in deciseconds (integer)
-ng__now_ds() {
-    if [ -n "${EPOCHREALTIME:-}" ]; then
-        local t=${EPOCHREALTIME/,/.}
-        local s=${t%.*} f=${t#*.}
-        printf '%s\n' "$(( s * 10 + 10#${f:0:1} ))"
-    else
-        printf '%s\n' "$(( $(date +%s) * 10 ))"
-    fi
-}
+ng__now_ds() { lib__now_ds; }
 
 # ng__alive PID: true if PID exists and is not a zombie
-ng__alive() {
-    local stat
-    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    case $stat in Z* | X*) return 1 ;; esac
-    return 0
-}
+ng__alive() { lib__alive "$1"; }
 
 # ng__is_nginx PID: PID runs the nginx binary (guards against pid reuse)
 ng__is_nginx() {

@@ -109,6 +109,9 @@
 #     example.com/frank/); the Maildir files are written by uid 65534.
 # ----------------------------------------------------------------------------
 
+# shellcheck source=util.sh
+. "$(dirname "${BASH_SOURCE[0]}")/util.sh"
+
 PF_DOMAINS=${PF_DOMAINS:-"example.org example.net example.com"}
 PF_LOCALPARTS=${PF_LOCALPARTS:-"alice bob carol dave erin frank grace heidi root test user1 user2 user3 user4 user5"}
 PF_VUID=${PF_VUID:-65534}
@@ -142,31 +145,10 @@ pf__check() {
 }
 
 # pf__dir DIR: validate + normalise DIR (absolute, no trailing slash) -> stdout
-pf__dir() {
-    local d=$1
-    if [ -z "$d" ]; then pf__err "missing DIR argument"; return 2; fi
-    case $d in
-    /*) ;;
-    *) d=$PWD/$d ;;
-    esac
-    while [ "${#d}" -gt 1 ] && [ "${d%/}" != "$d" ]; do d=${d%/}; done
-    case $d in
-    *[[:space:]]* | *[\'\"\\\$\`*?[]*)
-        pf__err "DIR must not contain blanks, quotes or glob characters: $d"; return 2 ;;
-    esac
-    printf '%s\n' "$d"
-}
+pf__dir() { lib__dir postfix.sh "$1"; }
 
 # pf__now_ds: current time in deciseconds (integer)
-pf__now_ds() {
-    if [ -n "${EPOCHREALTIME:-}" ]; then
-        local t=${EPOCHREALTIME/,/.}
-        local s=${t%.*} f=${t#*.}
-        printf '%s\n' "$(( s * 10 + 10#${f:0:1} ))"
-    else
-        printf '%s\n' "$(( $(date +%s) * 10 ))"
-    fi
-}
+pf__now_ds() { lib__now_ds; }
 
 # pf_maillog_tail DIR [N]: last N lines of the instance log, to stderr
 pf_maillog_tail() {
@@ -183,13 +165,7 @@ pf_maillog_tail() {
 
 # pf__alive PID: true if PID exists and is not a zombie (in some containers
 # PID 1 reaps the orphaned master only after a long delay).
-pf__alive() {
-    local stat
-    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    case $stat in Z* | X*) return 1 ;; esac
-    return 0
-}
+pf__alive() { lib__alive "$1"; }
 
 # pf__master_pid DIR: pid of the running master of this instance, or fail
 pf__master_pid() {
