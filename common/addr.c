@@ -183,6 +183,14 @@ addr_equal(const char *a, const char *b)
 }
 
 int
+addr_equal_domain(const char *a, const char *b)
+{
+	const char *at_a = addr_at(a), *at_b = addr_at(b);
+
+	return at_a != NULL && at_b != NULL && strcasecmp(at_a + 1, at_b + 1) == 0;
+}
+
+int
 addr_strip(const char *in, char *out, size_t outlen)
 {
 	const char *s = in, *e = in + strlen(in);

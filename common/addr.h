@@ -32,6 +32,9 @@ const char *addr_at(const char *s);
 /* Same mailbox: local part exact, domain case-insensitive. */
 int addr_equal(const char *a, const char *b);
 
+/* Same domain (case-insensitive); addresses without '@' never match. */
+int addr_equal_domain(const char *a, const char *b);
+
 /* Strip surrounding white space and one pair of angle brackets from an
  * argv address into out (size outlen). -1 when it does not fit. */
 int addr_strip(const char *in, char *out, size_t outlen);

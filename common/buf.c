@@ -145,3 +145,20 @@ buf_str(const struct buf *b)
 {
 	return b->data != NULL ? b->data : "";
 }
+
+int
+buf_put_pct(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
+			if (buf_putc(b, c) < 0)
+				return -1;
+		} else if (buf_printf(b, "%%%02X", c) < 0)
+			return -1;
+	}
+	return 0;
+}

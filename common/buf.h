@@ -43,6 +43,10 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
  * a lone CR is kept. */
 int buf_append_eol(struct buf *b, const char *p, size_t n, const char *eol);
 
+/* Append s[0..n) percent-escaped for a URL (RFC 3986: unreserved
+ * characters stay, every other byte becomes %XX). */
+int buf_put_pct(struct buf *b, const char *s, size_t n);
+
 /* The data as a C string ("" when empty). */
 const char *buf_str(const struct buf *b);
 

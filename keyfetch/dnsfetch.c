@@ -80,6 +80,7 @@ answer(void *arg, int err, struct ub_result *res)
 			snprintf(a->why, sizeof(a->why), "DNS rcode %d", res->rcode);
 		} else {
 			a->res = LK_NOT_FOUND;
+			a->insecure = 1;
 			snprintf(a->why, sizeof(a->why), "insecure zone: no DANE here");
 		}
 	} else if (res->nxdomain || (res->rcode == 0 && !res->havedata)) {
@@ -98,6 +99,7 @@ answer(void *arg, int err, struct ub_result *res)
 				goto out;
 			}
 		a->res = a->data.len > 0 ? LK_FOUND : LK_BAD;
+		a->ttl = res->ttl;
 		snprintf(a->why, sizeof(a->why), "secure answer, %zu bytes", a->data.len);
 	}
 out:
@@ -107,14 +109,16 @@ out:
 
 struct dane_batch *
 dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
-	   struct lk_answer *out)
+	   struct lk_answer *out, const unsigned char *skip_dane,
+	   const unsigned char *skip_host)
 {
 	struct dane_batch *b = calloc(1, sizeof(*b));
 	const char *ta = o->trust_anchor ? o->trust_anchor : PS_ROOT_ANCHOR;
 	int err;
 
 	for (size_t i = 0; i < n; i++)
-		lk_answer_init(&out[i], SRC_DANE, "resolver not started");
+		if (skip_dane == NULL || !skip_dane[i])
+			lk_answer_init(&out[i], SRC_DANE, "resolver not started");
 	if (b == NULL || (b->q = calloc(n ? n : 1, sizeof(*b->q))) == NULL ||
 	    (b->h = calloc(n ? n : 1, sizeof(*b->h))) == NULL ||
 	    (b->ctx = ub_ctx_create()) == NULL) {
@@ -144,6 +148,10 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		b->q[i].done = 1;
 		b->h[i].b = b;
 		b->h[i].state = HOST_FAILED;
+		if (skip_dane != NULL && skip_dane[i]) {
+			b->q[i].ans = NULL;
+			goto host;
+		}
 		if (err != 0) {
 			snprintf(out[i].why, sizeof(out[i].why), "resolver set-up: %s",
 				 ub_strerror(err));
@@ -162,7 +170,8 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 			b->pending--;
 			snprintf(out[i].why, sizeof(out[i].why), "query not sent");
 		}
-		{
+	host:
+		if (err == 0 && (skip_host == NULL || !skip_host[i])) {
 			char host[300];
 			const char *at = strrchr(addrs[i], '@');
 
@@ -207,7 +216,7 @@ dane_finish(struct dane_batch *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++) {
-		if (!b->q[i].done) {
+		if (!b->q[i].done && b->q[i].ans != NULL) {
 			ub_cancel(b->ctx, b->q[i].async_id);
 			b->q[i].ans->res = LK_TEMPFAIL;
 			snprintf(b->q[i].ans->why, sizeof(b->q[i].ans->why),

@@ -45,8 +45,13 @@ struct dane_batch;
  * method; a DNS failure never does. */
 enum host_state { HOST_PENDING, HOST_EXISTS, HOST_NXDOMAIN, HOST_FAILED };
 
+/* skip_dane[i] / skip_host[i] (either array may be NULL): do not ask
+ * address i's OPENPGPKEY record (out[i] is left as it is) / whether
+ * its openpgpkey.DOMAIN exists. */
 struct dane_batch *dane_start(char *const *addrs, size_t n,
-			      const struct dane_opts *o, struct lk_answer *out);
+			      const struct dane_opts *o, struct lk_answer *out,
+			      const unsigned char *skip_dane,
+			      const unsigned char *skip_host);
 int dane_fd(const struct dane_batch *b);
 int dane_pending(const struct dane_batch *b);
 void dane_process(struct dane_batch *b);

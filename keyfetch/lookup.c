@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "lookup.h"
 
@@ -40,6 +41,15 @@ lk_source_name(enum lk_source s)
 	return "?";
 }
 
+int
+lk_source_by_name(const char *name)
+{
+	for (int s = 0; s < SRC_COUNT; s++)
+		if (strcmp(lk_source_name((enum lk_source)s), name) == 0)
+			return s;
+	return -1;
+}
+
 void
 lk_answer_init(struct lk_answer *a, enum lk_source src, const char *why)
 {
@@ -47,5 +57,7 @@ lk_answer_init(struct lk_answer *a, enum lk_source src, const char *why)
 	a->res = LK_TEMPFAIL;
 	snprintf(a->why, sizeof(a->why), "%s", why);
 	a->url[0] = '\0';
+	a->ttl = 0;
+	a->insecure = 0;
 	buf_init(&a->data, PS_WKD_REPLY_MAX);
 }

@@ -28,6 +28,10 @@
 enum lk_result { LK_FOUND, LK_NOT_FOUND, LK_TEMPFAIL, LK_BAD };
 
 enum lk_source { SRC_LOCAL, SRC_PINNED, SRC_DANE, SRC_WKD, SRC_VKS, SRC_HKP };
+#define SRC_COUNT 6
+
+/* What a pinned key replaced by another means (policy key-change). */
+enum key_change { KC_REFUSE, KC_WARN, KC_ACCEPT };
 
 struct lk_answer {
 	enum lk_source src;
@@ -35,6 +39,8 @@ struct lk_answer {
 	char why[PS_WHY_MAX];
 	char url[1024];	  /* where the key came from, or was looked for */
 	struct buf data;  /* the reply (binary key material), capped */
+	long ttl;	  /* seconds the answer may be cached, 0: the default */
+	int insecure;	  /* DANE: the zone is not signed (a domain-wide fact) */
 };
 
 /* Start an answer as "not looked up" (TEMPFAIL: never "no key"). */
@@ -42,5 +48,8 @@ void lk_answer_init(struct lk_answer *a, enum lk_source src, const char *why);
 
 const char *lk_result_name(enum lk_result r);
 const char *lk_source_name(enum lk_source s);
+
+/* The source of that name, or -1. */
+int lk_source_by_name(const char *name);
 
 #endif

@@ -4,61 +4,234 @@
  * SUMMARY
  *	which key postseal would use for an address, and what each source said
  * SYNOPSIS
- *	postseal-keyfetch [-C config] [-v] ADDRESS...
+ *	postseal-keyfetch [-C config] [-v] [--json] [--refresh]
+ *		[--flush ADDRESS]... [ADDRESS...]
  * DESCRIPTION
- *	For each address: the local keyring, then the Web Key Directory (in
- *	parallel for all addresses, under the lookup deadline). A WKD key is
- *	imported into postseal's own keyring (store.h), never the user's.
+ *	Runs the discovery of a submission (discover.h) for the addresses and
+ *	prints, per address, the chosen key, its source and age, and what
+ *	each source said. --refresh asks every source again instead of the
+ *	cache; without addresses it refreshes every address in the cache
+ *	(for cron), with progress on a terminal. --flush forgets the cached
+ *	answers and the pin of an address (to accept a changed key).
  *	Exit: 0 when every address has a key, 67 (EX_NOUSER) when some have
- *	none for certain, 75 (EX_TEMPFAIL) when any lookup was inconclusive.
- *	Bad usage is 64, a bad configuration 78.
+ *	none for certain, 75 (EX_TEMPFAIL) when any lookup was inconclusive,
+ *	69 (EX_UNAVAILABLE) when a key change was refused. Bad usage is 64,
+ *	a bad configuration 78.
  *--*/
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "conf.h"
+#include "discover.h"
 #include "fileio.h"
-#include "keyring.h"
 #include "log.h"
 #include "lookup.h"
-#include "store.h"
-#include "dnsfetch.h"
-#include "wkdfetch.h"
+
+#define REFRESH_BATCH 64
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: postseal-keyfetch [-C config] [-v] address...\n");
+	fprintf(stderr, "usage: postseal-keyfetch [-C config] [-v] [--json] [--refresh] "
+			"[--flush address]... [address...]\n");
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static const char *
+asked_name(enum disc_asked a)
+{
+	switch (a) {
+	case ASK_OFF:
+		return "off";
+	case ASK_CACHE:
+		return "cache";
+	case ASK_NET:
+		return "network";
+	case ASK_SKIPPED:
+		return "skipped";
+	}
+	return "?";
+}
+
+static void
+fmt_age(time_t now, time_t then, char *out, size_t outlen)
+{
+	long d = (long)(now - then);
+
+	if (then == 0)
+		snprintf(out, outlen, "-");
+	else if (d < 120)
+		snprintf(out, outlen, "%lds", d < 0 ? 0 : d);
+	else if (d < 7200)
+		snprintf(out, outlen, "%ldm", d / 60);
+	else if (d < 172800)
+		snprintf(out, outlen, "%ldh", d / 3600);
+	else
+		snprintf(out, outlen, "%ldd", d / 86400);
+}
+
+static void
+print_text(const char *addr, const struct disc_result *r, time_t now)
+{
+	char age[32];
+
+	if (r->state == DS_KEY) {
+		fmt_age(now, r->src == SRC_LOCAL ? 0 : r->fetched, age, sizeof(age));
+		printf("%s %s %s\n", addr, r->fpr, lk_source_name(r->src));
+		printf("  age: %s\n", age);
+	} else
+		printf("%s - %s\n", addr, disc_state_name(r->state));
+	printf("  decision: %s\n", r->why);
+	if (r->pin.fpr[0] != '\0') {
+		fmt_age(now, r->pin.first_seen, age, sizeof(age));
+		printf("  pin: %s (%s, %s ago)\n", r->pin.fpr, lk_source_name(r->pin.src),
+		       age);
+	}
+	for (int s = 0; s < SRC_COUNT; s++) {
+		const struct lk_answer *a = &r->ans[s];
+
+		if (r->asked[s] == ASK_OFF)
+			continue;
+		if (r->asked[s] == ASK_SKIPPED) {
+			printf("  %s: - (%s)\n", lk_source_name((enum lk_source)s), a->why);
+			continue;
+		}
+		printf("  %s: %s (%s)%s%s\n", lk_source_name((enum lk_source)s),
+		       lk_result_name(a->res), a->why, a->url[0] ? " " : "", a->url);
+	}
+}
+
+static void
+print_json(const char *addr, const struct disc_result *r, time_t now, int first)
+{
+	printf("%s\n  {\"address\": ", first ? "" : ",");
+	json_str(addr);
+	printf(", \"state\": ");
+	json_str(disc_state_name(r->state));
+	printf(", \"fingerprint\": ");
+	if (r->fpr[0])
+		json_str(r->fpr);
+	else
+		printf("null");
+	printf(", \"source\": ");
+	if (r->state == DS_KEY)
+		json_str(lk_source_name(r->src));
+	else
+		printf("null");
+	if (r->state == DS_KEY && r->src != SRC_LOCAL && r->fetched > 0)
+		printf(", \"fetched\": %lld, \"age\": %lld", (long long)r->fetched,
+		       (long long)(now - r->fetched));
+	printf(", \"decision\": ");
+	json_str(r->why);
+	printf(", \"pin\": ");
+	if (r->pin.fpr[0]) {
+		printf("{\"fingerprint\": ");
+		json_str(r->pin.fpr);
+		printf(", \"source\": ");
+		json_str(lk_source_name(r->pin.src));
+		printf(", \"first_seen\": %lld}", (long long)r->pin.first_seen);
+	} else
+		printf("null");
+	printf(", \"sources\": {");
+	for (int s = 0, any = 0; s < SRC_COUNT; s++) {
+		const struct lk_answer *a = &r->ans[s];
+
+		if (r->asked[s] == ASK_OFF)
+			continue;
+		printf("%s\n    ", any++ ? "," : "");
+		json_str(lk_source_name((enum lk_source)s));
+		printf(": {\"asked\": ");
+		json_str(asked_name(r->asked[s]));
+		printf(", \"result\": ");
+		if (r->asked[s] == ASK_SKIPPED)
+			printf("null");
+		else
+			json_str(lk_result_name(a->res));
+		printf(", \"why\": ");
+		json_str(a->why);
+		printf(", \"url\": ");
+		json_str(a->url);
+		printf("}");
+	}
+	printf("}}");
+}
+
+struct addrlist {
+	char **v;
+	size_t n, alloc;
+};
+
+static int
+collect(const char *addr, void *arg)
+{
+	struct addrlist *l = arg;
+
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? 2 * l->alloc : 64;
+		char **nv = realloc(l->v, na * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->alloc = na;
+	}
+	if ((l->v[l->n] = strdup(addr)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *conffile = NULL;
-	char why[PS_WHY_MAX], storedir[4096];
+	char why[PS_WHY_MAX];
 	struct ps_config cf;
-	struct lk_answer *wkd = NULL, *dns = NULL;
-	struct dane_batch *batch;
-	struct dane_opts dop;
-	gpgme_key_t *local = NULL;
-	gpgme_ctx_t uctx = NULL, sctx = NULL;
-	char **addrs;
-	int i, n, verbose = 0, notfound = 0, unknown = 0;
+	struct discovery d;
+	struct disc_opts o;
+	struct addrlist all = {0};
+	char **addrs, **flush;
+	int i, n, nflush = 0, verbose = 0, json = 0, refresh = 0;
+	int notfound = 0, unknown = 0, refused = 0, first = 1, progress;
 	enum ps_status st;
-	struct wkd_opts wo;
+	time_t now = time(NULL);
 
 	process_sanitize();
 	log_init("postseal-keyfetch", 0, 1);
+	if ((flush = calloc((size_t)argc, sizeof(*flush))) == NULL)
+		fatalx("out of memory");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		} else if (strcmp(argv[i], "-v") == 0)
 			verbose++;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--refresh") == 0)
+			refresh = 1;
+		else if (strcmp(argv[i], "--flush") == 0 && i + 1 < argc)
+			flush[nflush++] = argv[++i];
 		else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			conffile = argv[++i];
 		else {
@@ -69,97 +242,114 @@ main(int argc, char **argv)
 	log_set_verbose(verbose);
 	addrs = argv + i;
 	n = argc - i;
-	if (n == 0) {
+	if (n == 0 && nflush == 0 && !refresh) {
 		usage();
 		return ps_exit_code(PS_USAGE);
 	}
-	for (int k = 0; k < n; k++)
-		if (addr_check(addrs[k], strlen(addrs[k]), 0, why, sizeof(why)) < 0) {
-			log_warnx("bad address \"%.80s\": %s", addrs[k], why);
+	for (int k = 0; k < n + nflush; k++) {
+		const char *a = k < n ? addrs[k] : flush[k - n];
+
+		if (addr_check(a, strlen(a), 0, why, sizeof(why)) < 0) {
+			log_warnx("bad address \"%.80s\": %s", a, why);
 			return ps_exit_code(PS_DATAERR);
 		}
+	}
 	if ((st = config_load_site(&cf, conffile, why, sizeof(why))) != PS_OK) {
 		log_warnx("%s", why);
 		return ps_exit_code(st);
 	}
-	local = calloc((size_t)n, sizeof(*local));
-	wkd = calloc((size_t)n, sizeof(*wkd));
-	dns = calloc((size_t)n, sizeof(*dns));
-	if (local == NULL || wkd == NULL || dns == NULL)
-		fatalx("out of memory");
-	if ((st = keyring_init(why, sizeof(why))) != PS_OK ||
-	    (st = keyring_context(&uctx, why, sizeof(why))) != PS_OK ||
-	    (st = keyring_lookup(uctx, addrs, (size_t)n, local, why, sizeof(why))) != PS_OK) {
-		log_warnx("local keyring: %s", why);
-		return ps_exit_code(st);
+	memset(&o, 0, sizeof(o));
+	memcpy(o.order, cf.sources, sizeof(o.order));
+	o.norder = cf.nsources;
+	o.key_change = cf.key_change;
+	o.refresh = refresh;
+	o.wkd.ca_file = cf.ca_file[0] ? cf.ca_file : NULL;
+	o.wkd.connect_to = cf.connect_to[0] ? cf.connect_to : NULL;
+	o.wkd.timeout_ms = cf.lookup_timeout_ms;
+	o.wkd.vks_server = cf.vks_server[0] ? cf.vks_server : NULL;
+	o.wkd.hkp_server = cf.hkp_server[0] ? cf.hkp_server : NULL;
+	o.dane.forwarder = cf.dns_forwarder[0] ? cf.dns_forwarder : NULL;
+	o.dane.trust_anchor = cf.trust_anchor[0] ? cf.trust_anchor : NULL;
+	discovery_init(&d);
+	if (nflush > 0 || (refresh && n == 0)) {
+		if ((st = discovery_open_store(&d, why, sizeof(why))) != PS_OK) {
+			log_warnx("%s", why);
+			return ps_exit_code(st);
+		}
 	}
-	wo.ca_file = cf.ca_file[0] ? cf.ca_file : NULL;
-	wo.connect_to = cf.connect_to[0] ? cf.connect_to : NULL;
-	wo.timeout_ms = cf.lookup_timeout_ms;
-	dop.forwarder = cf.dns_forwarder[0] ? cf.dns_forwarder : NULL;
-	dop.trust_anchor = cf.trust_anchor[0] ? cf.trust_anchor : NULL;
-	/* DANE and WKD for every address at once, in one loop */
-	batch = dane_start(addrs, (size_t)n, &dop, dns);
-	if (wkd_fetch_all(addrs, (size_t)n, &wo, wkd, batch) < 0)
-		fatalx("lookups could not be started");
-	dane_finish(batch);
-	if (store_path(storedir, sizeof(storedir)) < 0 ||
-	    (st = store_open(storedir, &sctx, why, sizeof(why))) != PS_OK) {
-		log_warnx("postseal's keyring: %s", why[0] ? why : "no HOME");
-		return ps_exit_code(PS_TEMPFAIL);
+	for (int k = 0; k < nflush; k++) {
+		if (cache_flush(d.cache, flush[k]) < 0) {
+			log_warnx("%s: the cache could not be changed", flush[k]);
+			return ps_exit_code(PS_TEMPFAIL);
+		}
+		log_info("%s: cached answers and pin forgotten", flush[k]);
 	}
-	for (int k = 0; k < n; k++) {
-		gpgme_key_t wk = NULL, dk = NULL;
-		const char *chosen = NULL, *src = "-";
-		int proven_none;
+	if (refresh && n == 0) {
+		if (cache_each_address(d.cache, collect, &all) < 0) {
+			log_warnx("the cache could not be read");
+			return ps_exit_code(PS_TEMPFAIL);
+		}
+		addrs = all.v;
+		n = (int)all.n;
+	}
+	progress = refresh && !json && isatty(STDERR_FILENO);
+	if (json)
+		printf("[");
+	for (int off = 0; off < n; off += REFRESH_BATCH) {
+		int cnt = n - off < REFRESH_BATCH ? n - off : REFRESH_BATCH;
+		struct disc_result *res = calloc((size_t)cnt, sizeof(*res));
 
-		if (dns[k].res == LK_FOUND)
-			dns[k].res = store_import(sctx, addrs[k], &dns[k].data, &dk,
-						  dns[k].why, sizeof(dns[k].why));
-		if (wkd[k].res == LK_FOUND)
-			wkd[k].res = store_import(sctx, addrs[k], &wkd[k].data, &wk,
-						  wkd[k].why, sizeof(wkd[k].why));
-		/* trust order: local keyring, DANE, WKD */
-		if (local[k] != NULL) {
-			chosen = local[k]->subkeys->fpr;
-			src = "local";
-		} else if (dk != NULL) {
-			chosen = dk->subkeys->fpr;
-			src = "dane";
-		} else if (wk != NULL) {
-			chosen = wk->subkeys->fpr;
-			src = "wkd";
+		if (res == NULL)
+			fatalx("out of memory");
+		if (progress)
+			fprintf(stderr, "\rrefreshing %d-%d of %d ...", off + 1, off + cnt, n);
+		if ((st = discover_keys(&d, addrs + off, (size_t)cnt, &o, res, why,
+					sizeof(why))) != PS_OK) {
+			if (progress)
+				fputc('\n', stderr);
+			log_warnx("%s", why);
+			return ps_exit_code(st);
 		}
-		/* "no key" only when every source proved it */
-		proven_none = dns[k].res == LK_NOT_FOUND && wkd[k].res == LK_NOT_FOUND;
-		printf("%s %s %s\n", addrs[k], chosen ? chosen : "-",
-		       chosen ? src : (proven_none ? "no-key" : "unknown"));
-		printf("  local: %s\n", local[k] ? "FOUND" : "NOT_FOUND");
-		printf("  dane: %s (%s) %s\n", lk_result_name(dns[k].res), dns[k].why,
-		       dns[k].url);
-		printf("  wkd: %s (%s) %s\n", lk_result_name(wkd[k].res), wkd[k].why,
-		       wkd[k].url);
-		if (chosen == NULL) {
-			if (proven_none)
-				notfound++;
+		for (int k = 0; k < cnt; k++) {
+			const struct disc_result *r = &res[k];
+
+			if (json)
+				print_json(addrs[off + k], r, now, first);
 			else
+				print_text(addrs[off + k], r, now);
+			first = 0;
+			if (r->key_changed)
+				log_warnx("%s: %s", addrs[off + k], r->why);
+			switch (r->state) {
+			case DS_KEY:
+				break;
+			case DS_NO_KEY:
+				notfound++;
+				break;
+			case DS_UNKNOWN:
 				unknown++;
+				break;
+			case DS_KEY_CHANGE:
+				refused++;
+				log_warnx("%s: %s", addrs[off + k], r->why);
+				break;
+			}
 		}
-		if (wk != NULL)
-			gpgme_key_unref(wk);
-		if (dk != NULL)
-			gpgme_key_unref(dk);
-		buf_free(&dns[k].data);
-		if (local[k] != NULL)
-			gpgme_key_unref(local[k]);
-		buf_free(&wkd[k].data);
+		disc_free(res, (size_t)cnt);
+		free(res);
 	}
-	gpgme_release(uctx);
-	gpgme_release(sctx);
-	free(local);
-	free(wkd);
-	free(dns);
+	if (progress)
+		fprintf(stderr, "\rrefreshed %d address%s%20s\n", n, n == 1 ? "" : "es", "");
+	if (json)
+		printf("\n]\n");
+	discovery_close(&d);
+	for (size_t k = 0; k < all.n; k++)
+		free(all.v[k]);
+	free(all.v);
+	free(flush);
 	if (unknown)
 		return ps_exit_code(PS_TEMPFAIL);
+	if (refused)
+		return ps_exit_code(PS_UNAVAILABLE);
 	return ps_exit_code(notfound ? PS_NOUSER : PS_OK);
 }

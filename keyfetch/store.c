@@ -95,8 +95,8 @@ store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
 	     gpgme_key_t *key, char *why, size_t whylen)
 {
 	char filter[PS_ADDR_MAX + 32];
-	char *const addrs[1] = {(char *)addr};
 	gpgme_data_t d = NULL;
+	long best = -1;
 	gpgme_import_result_t res;
 	gpgme_error_t err;
 
@@ -116,8 +116,23 @@ store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
 			 err ? ": " : "", err ? gpgme_strerror(err) : "");
 		return LK_BAD;
 	}
-	if (keyring_lookup(ctx, addrs, 1, key, why, whylen) != PS_OK)
-		return LK_TEMPFAIL;
+	/* judge what this reply brought, never other keys already held for
+	 * the address: the newest usable encryption subkey wins */
+	for (gpgme_import_status_t is = res->imports; is != NULL; is = is->next) {
+		gpgme_key_t k = NULL;
+		long t;
+
+		if (is->result != 0 || is->fpr == NULL ||
+		    gpgme_get_key(ctx, is->fpr, &k, 0) != 0)
+			continue;
+		if ((t = keyring_key_usable(k, addr)) >= 0 && t > best) {
+			if (*key != NULL)
+				gpgme_key_unref(*key);
+			*key = k;
+			best = t;
+		} else
+			gpgme_key_unref(k);
+	}
 	if (*key == NULL) {
 		snprintf(why, whylen,
 			 "no usable key for %s in the reply (expired, revoked, "
@@ -126,5 +141,35 @@ store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
 		return LK_BAD;
 	}
 	snprintf(why, whylen, "key %s", (*key)->subkeys->fpr);
+	return LK_FOUND;
+}
+
+enum lk_result
+store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr, gpgme_key_t *key,
+	  char *why, size_t whylen)
+{
+	gpgme_key_t k = NULL;
+	gpgme_error_t err;
+
+	*key = NULL;
+	err = gpgme_get_key(ctx, fpr, &k, 0);
+	if (gpg_err_code(err) == GPG_ERR_EOF) {
+		snprintf(why, whylen, "key %s is no longer in postseal's keyring", fpr);
+		return LK_NOT_FOUND;
+	}
+	if (err) {
+		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
+		return LK_TEMPFAIL;
+	}
+	if (keyring_key_usable(k, addr) < 0) {
+		gpgme_key_unref(k);
+		snprintf(why, whylen,
+			 "key %s is no longer usable for %s (expired, revoked or "
+			 "no encryption subkey)",
+			 fpr, addr);
+		return LK_BAD;
+	}
+	*key = k;
+	snprintf(why, whylen, "key %s", fpr);
 	return LK_FOUND;
 }

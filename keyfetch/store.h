@@ -13,8 +13,10 @@
  *
  *	store_import() imports a reply for one address, keeping only user IDs
  *	whose mail address is exactly that address (GnuPG's import filter
- *	keep-uid=mbox), then judges the result with keyring_lookup(): LK_FOUND
- *	with the chosen key, or LK_BAD when nothing usable came in.
+ *	keep-uid=mbox), then judges the keys of that reply (never others the
+ *	keyring already holds) by keyring_lookup()'s rules: LK_FOUND with
+ *	the key whose newest usable encryption subkey is newest, or LK_BAD
+ *	when nothing usable came in.
  *--*/
 #ifndef PS_STORE_H
 #define PS_STORE_H
@@ -34,5 +36,11 @@ enum ps_status store_open(const char *dir, gpgme_ctx_t *ctx, char *why,
 enum lk_result store_import(gpgme_ctx_t ctx, const char *addr,
 			    const struct buf *data, gpgme_key_t *key, char *why,
 			    size_t whylen);
+
+/* The key fpr from postseal's keyring, judged for addr as in
+ * keyring_lookup(): LK_FOUND (a reference in *key), LK_NOT_FOUND (gone),
+ * LK_BAD (no longer usable), LK_TEMPFAIL (gpg failed). */
+enum lk_result store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr,
+			 gpgme_key_t *key, char *why, size_t whylen);
 
 #endif

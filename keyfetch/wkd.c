@@ -53,24 +53,7 @@ wkd_hash(const char *lp, size_t lplen, char out[33])
 }
 
 static int
-append_escaped(struct buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-		    c == '~') {
-			if (buf_putc(b, c) < 0)
-				return -1;
-		} else if (buf_printf(b, "%%%02X", c) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-wkd_url(const char *addr, int advanced, char *out, size_t outlen)
+wkd_url(const char *addr, int advanced, int policy, char *out, size_t outlen)
 {
 	const char *at = addr_at(addr);
 	char hash[33], domain[256];
@@ -92,13 +75,26 @@ wkd_url(const char *addr, int advanced, char *out, size_t outlen)
 	if (wkd_hash(addr, lplen, hash) < 0)
 		return -1;
 	buf_init(&b, outlen > 0 ? outlen - 1 : 0);
+	if (policy) {
+		if (advanced)
+			buf_printf(&b, "https://openpgpkey.%s/.well-known/openpgpkey/%s/policy",
+				   domain, domain);
+		else
+			buf_printf(&b, "https://%s/.well-known/openpgpkey/policy", domain);
+		if (!b.failed) {
+			memcpy(out, b.data, b.len + 1);
+			r = 0;
+		}
+		buf_free(&b);
+		return r;
+	}
 	if (advanced)
 		buf_printf(&b, "https://openpgpkey.%s/.well-known/openpgpkey/%s/hu/%s?l=",
 			   domain, domain, hash);
 	else
 		buf_printf(&b, "https://%s/.well-known/openpgpkey/hu/%s?l=", domain,
 			   hash);
-	if (append_escaped(&b, addr, lplen) == 0 && !b.failed) {
+	if (buf_put_pct(&b, addr, lplen) == 0 && !b.failed) {
 		memcpy(out, b.data, b.len + 1);
 		r = 0;
 	}
@@ -109,11 +105,17 @@ wkd_url(const char *addr, int advanced, char *out, size_t outlen)
 int
 wkd_url_advanced(const char *addr, char *out, size_t outlen)
 {
-	return wkd_url(addr, 1, out, outlen);
+	return wkd_url(addr, 1, 0, out, outlen);
 }
 
 int
 wkd_url_direct(const char *addr, char *out, size_t outlen)
 {
-	return wkd_url(addr, 0, out, outlen);
+	return wkd_url(addr, 0, 0, out, outlen);
+}
+
+int
+wkd_url_policy(const char *addr, int advanced, char *out, size_t outlen)
+{
+	return wkd_url(addr, advanced, 1, out, outlen);
 }

@@ -9,6 +9,7 @@
  *	wkd_url_direct() build the two lookup URLs:
  *	  https://openpgpkey.DOMAIN/.well-known/openpgpkey/DOMAIN/hu/HASH?l=LOCAL
  *	  https://DOMAIN/.well-known/openpgpkey/hu/HASH?l=LOCAL
+ *	and wkd_url_policy() the policy file of either method.
  *	DOMAIN is lowercased; LOCAL is the local part as given, percent-escaped
  *	(RFC 3986 unreserved characters stay as they are).
  *
@@ -28,5 +29,9 @@ int wkd_hash(const char *lp, size_t lplen, char out[33]);
 
 int wkd_url_advanced(const char *addr, char *out, size_t outlen);
 int wkd_url_direct(const char *addr, char *out, size_t outlen);
+
+/* The domain's policy file (advanced or direct): a domain that serves
+ * WKD must serve it, so its absence (404) proves the domain has none. */
+int wkd_url_policy(const char *addr, int advanced, char *out, size_t outlen);
 
 #endif

@@ -10,13 +10,14 @@
 
 #include "dnsfetch.h"
 
+#include "keyserver.h"
 #include "wkd.h"
 #include "wkdfetch.h"
 
 struct xfer {
 	struct lk_answer *ans;
 	int oversize;
-	int ignore; /* the advanced method, superseded by the direct one */
+	int empty_ok; /* the WKD policy file: usually empty */
 };
 
 static size_t
@@ -43,7 +44,7 @@ classify(CURL *h, CURLcode rc, struct xfer *x)
 
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OK) {
-		if (status == 200 && a->data.len > 0) {
+		if (status == 200 && (a->data.len > 0 || x->empty_ok)) {
 			a->res = LK_FOUND;
 			snprintf(a->why, sizeof(a->why), "HTTP 200, %zu bytes", a->data.len);
 		} else if (status == 404 || status == 410) {
@@ -125,66 +126,109 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static int
+url_for(enum fetch_kind k, const char *addr, int direct, const struct wkd_opts *o,
+	char *out, size_t outlen)
+{
+	switch (k) {
+	case F_WKD:
+		return direct ? wkd_url_direct(addr, out, outlen)
+			      : wkd_url_advanced(addr, out, outlen);
+	case F_WKD_POLICY:
+		return wkd_url_policy(addr, !direct, out, outlen);
+	case F_VKS:
+		return keyserver_url(o->vks_server, KS_VKS, addr, out, outlen);
+	case F_HKP:
+		return keyserver_url(o->hkp_server, KS_HKP, addr, out, outlen);
+	default:
+		return -1;
+	}
+}
+
+static const enum lk_source kind_source[F_KINDS] = {SRC_WKD, SRC_WKD, SRC_VKS,
+						     SRC_HKP};
+
+static struct curl_slist *
+connect_list(const char *spec, int *err)
+{
+	/* space-separated entries, tried in order by curl */
+	struct curl_slist *l = NULL;
+	char entry[512];
+	const char *p = spec;
+
+	*err = 0;
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, " ");
+
+		if (len > 0 && len < sizeof(entry)) {
+			struct curl_slist *nl;
+
+			memcpy(entry, p, len);
+			entry[len] = '\0';
+			if ((nl = curl_slist_append(l, entry)) == NULL) {
+				*err = 1;
+				return l;
+			}
+			l = nl;
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+	return l;
+}
+
 int
 wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
-	      struct lk_answer *out, struct dane_batch *dane)
+	      struct fetch_set *fs, struct dane_batch *dane)
 {
 	long deadline = now_ms() + o->timeout_ms;
 	static int curl_ready;
 	struct curl_slist *connect_to = NULL;
-	struct xfer *x = NULL, *xd = NULL;
-	CURL **h = NULL, **hd = NULL;
+	struct xfer *x = NULL;
+	CURL **h = NULL;
 	CURLM *m = NULL;
 	CURLMsg *msg;
-	int running = 0, started = 0, left, r = -1;
+	size_t nx = n * F_KINDS;
+	int running = 0, started = 0, left, r = -1, err;
+	unsigned char *direct = NULL;
 
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return -1;
 		curl_ready = 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		lk_answer_init(&out[i], SRC_WKD, "not looked up");
 	if (n == 0)
 		return 0;
-	x = calloc(n, sizeof(*x));
-	h = calloc(n, sizeof(*h));
-	xd = calloc(n, sizeof(*xd));
-	hd = calloc(n, sizeof(*hd));
-	if (x == NULL || h == NULL || xd == NULL || hd == NULL ||
-	    (m = curl_multi_init()) == NULL)
+	/* transfer k*n+i; a direct-method transfer replaces its advanced one
+	 * in the same slot */
+	x = calloc(nx, sizeof(*x));
+	h = calloc(nx, sizeof(*h));
+	direct = calloc(n, 1);
+	if (x == NULL || h == NULL || direct == NULL || (m = curl_multi_init()) == NULL)
 		goto out;
-	if (o->connect_to != NULL) {
-		/* space-separated entries, tried in order by curl */
-		char entry[512];
-		const char *p = o->connect_to;
+	connect_to = connect_list(o->connect_to, &err);
+	if (err)
+		goto out;
+	for (int k = 0; k < F_KINDS; k++) {
+		for (size_t i = 0; fs->ans[k] != NULL && i < n; i++) {
+			struct lk_answer *a = &fs->ans[k][i];
+			size_t t = (size_t)k * n + i;
 
-		while (*p != '\0') {
-			size_t len = strcspn(p, " ");
-
-			if (len > 0 && len < sizeof(entry)) {
-				struct curl_slist *nl;
-
-				memcpy(entry, p, len);
-				entry[len] = '\0';
-				if ((nl = curl_slist_append(connect_to, entry)) == NULL)
-					goto out;
-				connect_to = nl;
+			if (fs->skip[k] != NULL && fs->skip[k][i])
+				continue;
+			lk_answer_init(a, kind_source[k], "not looked up");
+			x[t].ans = a;
+			x[t].empty_ok = k == F_WKD_POLICY;
+			if (url_for((enum fetch_kind)k, addrs[i], 0, o, a->url,
+				    sizeof(a->url)) < 0) {
+				a->res = LK_NOT_FOUND;
+				snprintf(a->why, sizeof(a->why), "no URL for this address");
+				x[t].ans = NULL;
+				continue;
 			}
-			p += len;
-			p += strspn(p, " ");
+			if ((h[t] = start_transfer(m, a->url, &x[t], o, connect_to)) == NULL)
+				goto out;
 		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		x[i].ans = &out[i];
-		if (wkd_url_advanced(addrs[i], out[i].url, sizeof(out[i].url)) < 0) {
-			out[i].res = LK_NOT_FOUND;
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "no domain to look up");
-			continue;
-		}
-		if ((h[i] = start_transfer(m, out[i].url, &x[i], o, connect_to)) == NULL)
-			goto out;
 	}
 	do {
 		struct curl_waitfd extra;
@@ -211,25 +255,33 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 		/* openpgpkey.DOMAIN does not exist: the direct method, once */
 		started = 0;
 		for (size_t i = 0; dane != NULL && i < n; i++) {
-			if (hd[i] != NULL || x[i].ans == NULL ||
-			    dane_wkd_host(dane, i) != HOST_NXDOMAIN)
+			if (direct[i] || dane_wkd_host(dane, i) != HOST_NXDOMAIN)
 				continue;
-			x[i].ignore = 1;
-			if (h[i] != NULL) {
-				curl_multi_remove_handle(m, h[i]);
-				curl_easy_cleanup(h[i]);
-				h[i] = NULL;
+			direct[i] = 1;
+			for (int k = F_WKD; k <= F_WKD_POLICY; k++) {
+				size_t t = (size_t)k * n + i;
+				struct lk_answer *a;
+
+				if (x[t].ans == NULL)
+					continue;
+				a = x[t].ans;
+				if (h[t] != NULL) {
+					curl_multi_remove_handle(m, h[t]);
+					curl_easy_cleanup(h[t]);
+					h[t] = NULL;
+				}
+				buf_reset(&a->data);
+				x[t].oversize = 0;
+				a->res = LK_TEMPFAIL;
+				snprintf(a->why, sizeof(a->why),
+					 "direct method: no answer before the deadline");
+				if (url_for((enum fetch_kind)k, addrs[i], 1, o, a->url,
+					    sizeof(a->url)) < 0 ||
+				    (h[t] = start_transfer(m, a->url, &x[t], o, connect_to)) ==
+					    NULL)
+					goto out;
+				started = 1;
 			}
-			buf_reset(&out[i].data);
-			xd[i].ans = &out[i];
-			out[i].res = LK_TEMPFAIL;
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "direct method: no answer before the deadline");
-			if (wkd_url_direct(addrs[i], out[i].url, sizeof(out[i].url)) < 0 ||
-			    (hd[i] = start_transfer(m, out[i].url, &xd[i], o,
-						    connect_to)) == NULL)
-				goto out;
-			started = 1;
 		}
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			struct xfer *xi;
@@ -237,28 +289,21 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xi);
-			if (!xi->ignore)
-				classify(msg->easy_handle, msg->data.result, xi);
+			classify(msg->easy_handle, msg->data.result, xi);
 		}
 	} while (running || started || dane_pending(dane) > 0);
 	r = 0;
 out:
-	for (size_t i = 0; h != NULL && i < n; i++)
-		if (h[i] != NULL) {
-			curl_multi_remove_handle(m, h[i]);
-			curl_easy_cleanup(h[i]);
-		}
-	for (size_t i = 0; hd != NULL && i < n; i++)
-		if (hd[i] != NULL) {
-			curl_multi_remove_handle(m, hd[i]);
-			curl_easy_cleanup(hd[i]);
+	for (size_t t = 0; h != NULL && t < nx; t++)
+		if (h[t] != NULL) {
+			curl_multi_remove_handle(m, h[t]);
+			curl_easy_cleanup(h[t]);
 		}
 	if (m != NULL)
 		curl_multi_cleanup(m);
 	curl_slist_free_all(connect_to);
 	free(h);
 	free(x);
-	free(hd);
-	free(xd);
+	free(direct);
 	return r;
 }

@@ -2,10 +2,12 @@
  * NAME
  *	wkdfetch 3h
  * SUMMARY
- *	fetch WKD keys for many addresses at once (libcurl multi)
+ *	fetch WKD, VKS and HKP keys for many addresses at once (libcurl multi)
  * DESCRIPTION
- *	wkd_fetch_all() fetches the advanced-method URL of every address in
- *	parallel, in one curl multi loop, under one deadline. HTTPS only, the
+ *	wkd_fetch_all() fetches, for every address and every kind the fetch
+ *	set asks for (the WKD key, the WKD policy file of its domain, the
+ *	VKS and the HKP lookup), its URL in parallel, in one curl multi
+ *	loop, under one deadline. HTTPS only, the
  *	certificate verified (against ca_file when set, else the system
  *	store), at most PS_WKD_REDIRS redirects and those to https only, a
  *	reply larger than PS_WKD_REPLY_MAX is cut off in the write callback
@@ -13,14 +15,14 @@
  *	"HOST:PORT:ADDR:PORT") lets tests point the production names at a
  *	loopback server without changing the URL logic.
  *
- *	Classification: 200 with a body is LK_FOUND (the key is judged
+ *	Classification: 200 with a body (the policy file: any 200) is LK_FOUND (the key is judged
  *	later); 404 and 410 are LK_NOT_FOUND; a TLS or certificate error, a
  *	redirect to http, too many redirects, an oversize reply are LK_BAD;
  *	a timeout, a connection failure, 5xx and any other status are
  *	LK_TEMPFAIL.
  *
  *	The direct method (https://DOMAIN/.well-known/openpgpkey/hu/...)
- *	replaces the advanced one only when the DNS batch says that
+ *	replaces the advanced one (for the key and the policy file) only when the DNS batch says that
  *	openpgpkey.DOMAIN does not exist (dane_wkd_host()); a failing server
  *	or a DNS failure never leads there.
  *
@@ -39,6 +41,8 @@
 
 struct wkd_opts {
 	const char *ca_file;	/* NULL: the system store */
+	const char *vks_server; /* https base URL, for F_VKS */
+	const char *hkp_server; /* https base URL, for F_HKP */
 	const char *connect_to; /* NULL: real DNS; else space-separated
 				 * HOST:PORT:ADDR:PORT entries */
 	long timeout_ms;	/* the whole loop's deadline */
@@ -46,9 +50,20 @@ struct wkd_opts {
 
 struct dane_batch;
 
+enum fetch_kind { F_WKD, F_WKD_POLICY, F_VKS, F_HKP, F_KINDS };
+
+/* ans[k]: n answers for kind k, or NULL when kind k is not fetched;
+ * skip[k]: NULL, or n flags: 1 = do not fetch this one (answered from
+ * the cache, or the policy file of a domain fetched for another
+ * address). Skipped answers are left as they are. */
+struct fetch_set {
+	struct lk_answer *ans[F_KINDS];
+	const unsigned char *skip[F_KINDS];
+};
+
 /* dane, when not NULL, is a running DNS batch (dnsfetch.h): its answers
  * are processed in the same poll loop, under the same deadline. */
 int wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
-		  struct lk_answer *out, struct dane_batch *dane);
+		  struct fetch_set *fs, struct dane_batch *dane);
 
 #endif

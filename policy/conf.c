@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "buf.h"
 #include "fileio.h"
+#include "keyserver.h"
 #include "pslimits.h"
 
 void
@@ -19,9 +20,15 @@ config_defaults(struct ps_config *cf)
 	cf->mode = TRANSPORT_SENDMAIL;
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
 	cf->lookup_timeout_ms = 5000;
+	cf->sources[0] = SRC_LOCAL;
+	cf->sources[1] = SRC_PINNED;
+	cf->sources[2] = SRC_DANE;
+	cf->sources[3] = SRC_WKD;
+	cf->nsources = 4;
+	cf->key_change = KC_REFUSE;
 }
 
-enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH };
+enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH, SEC_DEFAULT };
 
 struct parse_state {
 	struct ps_config *cf;
@@ -30,6 +37,8 @@ struct parse_state {
 	enum section sec;
 	int seen_transport;
 	int seen_keyfetch;
+	int seen_default;
+	size_t sources_line;
 	unsigned seen_keys; /* bit per key in the current section */
 	char *why;
 	size_t whylen;
@@ -79,6 +88,14 @@ section_line(struct parse_state *ps, char *line)
 			return perr(ps, "duplicate section [%s]", name);
 		ps->seen_transport = 1;
 		ps->sec = SEC_TRANSPORT;
+		ps->seen_keys = 0;
+		return PS_OK;
+	}
+	if (strcmp(name, "default") == 0) {
+		if (ps->seen_default)
+			return perr(ps, "duplicate section [%s]", name);
+		ps->seen_default = 1;
+		ps->sec = SEC_DEFAULT;
 		ps->seen_keys = 0;
 		return PS_OK;
 	}
@@ -142,7 +159,8 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"ca-file", "connect-to",
 					   "lookup-timeout", "dns-forwarder",
-					   "trust-anchor", NULL};
+					   "trust-anchor", "vks-server",
+					   "hkp-server", NULL};
 	enum ps_status st;
 
 	if ((st = known_key_once(ps, keys, "keyfetch", key)) != PS_OK)
@@ -155,6 +173,14 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->trust_anchor))
 			return perr(ps, "trust-anchor must be an absolute path");
 		snprintf(ps->cf->trust_anchor, sizeof(ps->cf->trust_anchor), "%s", val);
+	} else if (strcmp(key, "vks-server") == 0 || strcmp(key, "hkp-server") == 0) {
+		char *dst = key[0] == 'v' ? ps->cf->vks_server : ps->cf->hkp_server;
+
+		if (strlen(val) >= sizeof(ps->cf->vks_server) || !keyserver_base_ok(val))
+			return perr(ps, "%s must be an https URL without a query, not "
+					"\"%.60s\"",
+				    key, val);
+		snprintf(dst, sizeof(ps->cf->vks_server), "%s", val);
 	} else if (strcmp(key, "dns-forwarder") == 0) {
 		if (strlen(val) >= sizeof(ps->cf->dns_forwarder) ||
 		    strspn(val, "0123456789abcdefABCDEF.:@") != strlen(val))
@@ -182,6 +208,58 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 }
 
 static enum ps_status
+default_key(struct parse_state *ps, const char *key, const char *val)
+{
+	static const char *const keys[] = {"sources", "key-change", NULL};
+	enum ps_status st;
+
+	if ((st = known_key_once(ps, keys, "default", key)) != PS_OK)
+		return st;
+	if (strcmp(key, "key-change") == 0) {
+		if (strcmp(val, "refuse") == 0)
+			ps->cf->key_change = KC_REFUSE;
+		else if (strcmp(val, "warn") == 0)
+			ps->cf->key_change = KC_WARN;
+		else if (strcmp(val, "accept") == 0)
+			ps->cf->key_change = KC_ACCEPT;
+		else
+			return perr(ps, "bad value \"%.60s\" for key-change (refuse, "
+					"warn, accept)",
+				    val);
+		return PS_OK;
+	}
+	ps->cf->nsources = 0;
+	for (const char *p = val; *p != '\0';) {
+		char name[16];
+		size_t len = strcspn(p, " \t,");
+		int src;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len >= sizeof(name))
+			return perr(ps, "unknown source \"%.*s\" (local pinned dane wkd vks hkp)",
+				    (int)(len > 60 ? 60 : len), p);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if ((src = lk_source_by_name(name)) < 0)
+			return perr(ps, "unknown source \"%s\" (local pinned dane wkd vks "
+					"hkp)",
+				    name);
+		for (size_t k = 0; k < ps->cf->nsources; k++)
+			if ((int)ps->cf->sources[k] == src)
+				return perr(ps, "source \"%s\" named twice", name);
+		ps->cf->sources[ps->cf->nsources++] = (enum lk_source)src;
+		p += len;
+	}
+	if (ps->cf->nsources == 0)
+		return perr(ps, "sources names no source");
+	ps->sources_line = ps->lineno;
+	return PS_OK;
+}
+
+static enum ps_status
 key_line(struct parse_state *ps, char *line)
 {
 	char *eq = strchr(line, '=');
@@ -201,6 +279,8 @@ key_line(struct parse_state *ps, char *line)
 		return transport_key(ps, key, val);
 	case SEC_KEYFETCH:
 		return keyfetch_key(ps, key, val);
+	case SEC_DEFAULT:
+		return default_key(ps, key, val);
 	case SEC_NONE:
 	default:
 		return perr(ps, "key \"%.60s\" outside of any [section]", key);
@@ -211,7 +291,8 @@ enum ps_status
 config_parse(struct ps_config *cf, const char *name, const char *text,
 	     size_t len, char *why, size_t whylen)
 {
-	struct parse_state ps = {cf, name, 0, SEC_NONE, 0, 0, 0, why, whylen};
+	struct parse_state ps = {.cf = cf, .name = name, .sec = SEC_NONE,
+				 .why = why, .whylen = whylen};
 	size_t pos = 0;
 
 	if (memchr(text, '\0', len) != NULL)
@@ -245,6 +326,16 @@ config_parse(struct ps_config *cf, const char *name, const char *text,
 			st = key_line(&ps, s);
 		if (st != PS_OK)
 			return st;
+	}
+	/* a keyserver source needs its server, wherever that is set */
+	for (size_t k = 0; k < cf->nsources; k++) {
+		if ((cf->sources[k] == SRC_VKS && cf->vks_server[0] == '\0') ||
+		    (cf->sources[k] == SRC_HKP && cf->hkp_server[0] == '\0')) {
+			ps.lineno = ps.sources_line;
+			return perr(&ps, "source %s needs %s-server in [keyfetch]",
+				    lk_source_name(cf->sources[k]),
+				    lk_source_name(cf->sources[k]));
+		}
 	}
 	return PS_OK;
 }

@@ -24,6 +24,11 @@
  *	              lookup-timeout = N (seconds, 1-60; default 5)
  *	              dns-forwarder = ADDR[@PORT] (validating lookups go there)
  *	              trust-anchor = /absolute/path (DNSSEC anchor file)
+ *	              vks-server = https://HOST (VKS keyserver, off when unset)
+ *	              hkp-server = https://HOST (HKP keyserver, off when unset)
+ *	  [default]   sources = local pinned dane wkd (order of preference;
+ *	                 also vks, hkp)
+ *	              key-change = refuse | warn | accept
  *--*/
 #ifndef PS_CONFIG_H
 #define PS_CONFIG_H
@@ -31,6 +36,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "lookup.h"
 #include "status.h"
 
 enum transport_mode { TRANSPORT_SENDMAIL };
@@ -46,6 +52,12 @@ struct ps_config {
 	long lookup_timeout_ms;	   /* the lookup loop's deadline */
 	char dns_forwarder[128];   /* "ADDR@PORT", "" = resolv.conf */
 	char trust_anchor[PATH_MAX]; /* "" = the root key of dns-root-data */
+	char vks_server[256];	   /* "" = VKS off */
+	char hkp_server[256];	   /* "" = HKP off */
+	/* [default] */
+	enum lk_source sources[SRC_COUNT]; /* enabled, preferred first */
+	size_t nsources;
+	enum key_change key_change;
 };
 
 void config_defaults(struct ps_config *cf);

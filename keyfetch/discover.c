@@ -1,0 +1,513 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "discover.h"
+#include "keyring.h"
+#include "log.h"
+#include "store.h"
+
+/* the network sources, and the fetch kind of each (-1: DNS) */
+static const enum lk_source net_sources[] = {SRC_DANE, SRC_WKD, SRC_VKS, SRC_HKP};
+
+void
+discovery_init(struct discovery *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+discovery_close(struct discovery *d)
+{
+	if (d->user != NULL)
+		gpgme_release(d->user);
+	if (d->store != NULL)
+		gpgme_release(d->store);
+	cache_close(d->cache);
+	discovery_init(d);
+}
+
+enum ps_status
+discovery_open_store(struct discovery *d, char *why, size_t whylen)
+{
+	char path[4096];
+	enum ps_status st;
+
+	if (d->store != NULL && d->cache != NULL)
+		return PS_OK;
+	if (store_path(d->storedir, sizeof(d->storedir)) < 0 ||
+	    cache_path(path, sizeof(path)) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "no place for postseal's keyring: set HOME or "
+			       "XDG_CACHE_HOME");
+	if (d->store == NULL &&
+	    (st = store_open(d->storedir, &d->store, why, whylen)) != PS_OK)
+		return st;
+	if (d->cache == NULL && (st = cache_open(path, &d->cache, why, whylen)) != PS_OK)
+		return st;
+	return PS_OK;
+}
+
+const char *
+disc_state_name(enum disc_state s)
+{
+	switch (s) {
+	case DS_KEY:
+		return "key";
+	case DS_NO_KEY:
+		return "no-key";
+	case DS_UNKNOWN:
+		return "unknown";
+	case DS_KEY_CHANGE:
+		return "key-change";
+	}
+	return "?";
+}
+
+void
+disc_free(struct disc_result *r, size_t n)
+{
+	for (size_t i = 0; r != NULL && i < n; i++) {
+		if (r[i].key != NULL)
+			gpgme_key_unref(r[i].key);
+		r[i].key = NULL;
+		for (int s = 0; s < SRC_COUNT; s++)
+			buf_free(&r[i].ans[s].data);
+	}
+}
+
+static int
+enabled(const struct disc_opts *o, enum lk_source s)
+{
+	for (size_t i = 0; i < o->norder; i++)
+		if (o->order[i] == s)
+			return 1;
+	return 0;
+}
+
+static int
+source_usable(const struct disc_opts *o, enum lk_source s)
+{
+	if (s == SRC_VKS && o->wkd.vks_server == NULL)
+		return 0;
+	if (s == SRC_HKP && o->wkd.hkp_server == NULL)
+		return 0;
+	return enabled(o, s);
+}
+
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = addr_at(addr);
+
+	return at != NULL ? at + 1 : "";
+}
+
+/* One address's key found in one source's fresh cache entry. */
+static void
+from_cache(struct discovery *d, const char *addr, enum lk_source s, time_t now,
+	   const struct disc_opts *o, struct disc_result *r, gpgme_key_t *keys)
+{
+	struct cache_entry e;
+	struct lk_answer *a = &r->ans[s];
+	const char *what = s == SRC_DANE ? "no-dnssec" : s == SRC_WKD ? "no-wkd" : NULL;
+
+	if (o->refresh)
+		return;
+	if (what != NULL && cache_domain_get(d->cache, domain_of(addr), what, now) == 1) {
+		a->res = LK_NOT_FOUND;
+		snprintf(a->why, sizeof(a->why), "cached: %s",
+			 s == SRC_DANE ? "the domain's zone is not signed"
+				       : "the domain publishes no WKD");
+		r->asked[s] = ASK_CACHE;
+		return;
+	}
+	if (cache_get(d->cache, addr, s, &e) != 1 || e.expires <= now)
+		return;
+	snprintf(a->url, sizeof(a->url), "%s", e.url);
+	if (e.res == LK_NOT_FOUND) {
+		a->res = LK_NOT_FOUND;
+		snprintf(a->why, sizeof(a->why), "cached: %.400s", e.why);
+		r->asked[s] = ASK_CACHE;
+		return;
+	}
+	/* FOUND: only while the key is still in postseal's keyring and
+	 * usable; otherwise ask again */
+	if (store_key(d->store, e.fpr, addr, &keys[s], a->why, sizeof(a->why)) != LK_FOUND)
+		return;
+	a->res = LK_FOUND;
+	snprintf(a->why, sizeof(a->why), "cached: key %s", e.fpr);
+	r->fetched_at[s] = e.fetched;
+	r->asked[s] = ASK_CACHE;
+}
+
+static void
+cache_answer(struct discovery *d, const char *addr, enum lk_source s,
+	     const struct lk_answer *a, const char *fpr, time_t now)
+{
+	struct cache_entry e;
+
+	if (a->res != LK_FOUND && a->res != LK_NOT_FOUND)
+		return; /* inconclusive: never cached */
+	memset(&e, 0, sizeof(e));
+	e.res = a->res;
+	snprintf(e.fpr, sizeof(e.fpr), "%s", fpr ? fpr : "");
+	snprintf(e.url, sizeof(e.url), "%s", a->url);
+	snprintf(e.why, sizeof(e.why), "%s", a->why);
+	e.fetched = now;
+	if (a->ttl > 0)
+		e.expires = now + (a->ttl < CACHE_TTL_FOUND ? a->ttl : CACHE_TTL_FOUND);
+	else
+		e.expires = now + (a->res == LK_FOUND ? CACHE_TTL_FOUND
+						      : CACHE_TTL_NOT_FOUND);
+	if (cache_put(d->cache, addr, s, &e) < 0)
+		log_warnx("%s: could not cache the %s answer", addr, lk_source_name(s));
+}
+
+static void
+decide(struct discovery *d, const char *addr, const struct disc_opts *o,
+       struct disc_result *r, gpgme_key_t *keys, time_t now)
+{
+	int inconclusive = 0, any_net = 0, have_pin;
+	enum lk_source best = SRC_COUNT;
+
+	for (size_t k = 0; k < o->norder; k++) {
+		enum lk_source s = o->order[k];
+
+		if (s == SRC_LOCAL || s == SRC_PINNED || r->asked[s] == ASK_OFF ||
+		    r->asked[s] == ASK_SKIPPED)
+			continue;
+		any_net = 1;
+		if (r->ans[s].res == LK_FOUND && keys[s] != NULL) {
+			if (best == SRC_COUNT)
+				best = s;
+		} else if (r->ans[s].res != LK_NOT_FOUND)
+			inconclusive = 1;
+	}
+	have_pin = cache_pin_get(d->cache, addr, &r->pin);
+	if (have_pin < 0) {
+		r->state = DS_UNKNOWN;
+		snprintf(r->why, sizeof(r->why), "the pin database cannot be read");
+		return;
+	}
+	if (have_pin == 0)
+		r->pin.fpr[0] = '\0';
+	if (best != SRC_COUNT) {
+		gpgme_key_t k = keys[best];
+		const char *fpr = k->subkeys->fpr;
+
+		snprintf(r->fpr, sizeof(r->fpr), "%s", fpr);
+		r->src = best;
+		r->fetched = r->asked[best] == ASK_CACHE ? r->fetched_at[best] : now;
+		if (have_pin && strcmp(r->pin.fpr, fpr) != 0) {
+			if (o->key_change == KC_REFUSE) {
+				r->state = DS_KEY_CHANGE;
+				snprintf(r->why, sizeof(r->why),
+					 "key change: %s offers %s, but %s is pinned "
+					 "(from %s); refused by key-change = refuse "
+					 "(postseal-keyfetch --flush %s accepts the new key)",
+					 lk_source_name(best), fpr, r->pin.fpr,
+					 lk_source_name(r->pin.src), addr);
+				return;
+			}
+			r->key_changed = 1;
+		}
+		if (!have_pin || r->key_changed) {
+			struct cache_pin p;
+
+			snprintf(p.fpr, sizeof(p.fpr), "%s", fpr);
+			p.src = best;
+			snprintf(p.url, sizeof(p.url), "%s", r->ans[best].url);
+			p.first_seen = p.last_seen = now;
+			if (cache_pin_put(d->cache, addr, &p) < 0) {
+				r->state = DS_UNKNOWN;
+				snprintf(r->why, sizeof(r->why), "the pin cannot be stored");
+				return;
+			}
+		} else
+			cache_pin_seen(d->cache, addr, fpr, now);
+		r->state = DS_KEY;
+		r->key = k;
+		keys[best] = NULL;
+		if (r->key_changed)
+			snprintf(r->why, sizeof(r->why),
+				 "key change accepted (key-change = %s): %s replaces "
+				 "pinned %s",
+				 o->key_change == KC_WARN ? "warn" : "accept", fpr,
+				 r->pin.fpr);
+		else
+			snprintf(r->why, sizeof(r->why), "key from %s%s", lk_source_name(best),
+				 r->asked[best] == ASK_CACHE ? " (cached)" : "");
+		return;
+	}
+	/* no source offers a key: the pin stands in only when the sources
+	 * could not answer (or none is asked), never against their proof */
+	if (enabled(o, SRC_PINNED) && have_pin && (inconclusive || !any_net)) {
+		gpgme_key_t k = NULL;
+		struct lk_answer *a = &r->ans[SRC_PINNED];
+
+		r->asked[SRC_PINNED] = ASK_CACHE;
+		a->res = store_key(d->store, r->pin.fpr, addr, &k, a->why, sizeof(a->why));
+		snprintf(a->url, sizeof(a->url), "%s", r->pin.url);
+		if (a->res == LK_FOUND) {
+			r->state = DS_KEY;
+			r->src = SRC_PINNED;
+			r->key = k;
+			r->fetched = r->pin.last_seen;
+			snprintf(r->fpr, sizeof(r->fpr), "%s", r->pin.fpr);
+			snprintf(r->why, sizeof(r->why), "pinned key%s",
+				 inconclusive ? " (the sources could not answer)" : "");
+			return;
+		}
+	}
+	if (inconclusive) {
+		r->state = DS_UNKNOWN;
+		snprintf(r->why, sizeof(r->why),
+			 "no key, and not every source could answer");
+	} else {
+		r->state = DS_NO_KEY;
+		snprintf(r->why, sizeof(r->why), "%s",
+			 any_net ? "every source says there is no key"
+				 : "no key in the local keyring");
+	}
+}
+
+/* Run the network lookups for the addresses and sources marked in
+ * need[] (i*SRC_COUNT+s), then import and cache what came back. */
+static enum ps_status
+run_network(struct discovery *d, char *const *addrs, size_t n,
+	    const struct disc_opts *o, struct disc_result *out, gpgme_key_t *keys,
+	    const unsigned char *need, time_t now, char *why, size_t whylen)
+{
+	struct lk_answer *dns = NULL, *fa[F_KINDS] = {NULL};
+	unsigned char *skip[F_KINDS] = {NULL}, *skip_dane = NULL, *skip_host = NULL;
+	struct dane_batch *batch = NULL;
+	struct fetch_set fs;
+	int any_dns = 0, any_http = 0;
+	enum ps_status st = PS_OK;
+
+	dns = calloc(n, sizeof(*dns));
+	skip_dane = calloc(n, 1);
+	skip_host = calloc(n, 1);
+	for (int k = 0; k < F_KINDS; k++) {
+		fa[k] = calloc(n, sizeof(*fa[k]));
+		skip[k] = calloc(n, 1);
+		if (fa[k] == NULL || skip[k] == NULL)
+			dns = NULL;
+	}
+	if (dns == NULL || skip_dane == NULL || skip_host == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *ni = need + i * SRC_COUNT;
+
+		skip_dane[i] = !ni[SRC_DANE];
+		skip_host[i] = !ni[SRC_WKD];
+		skip[F_WKD][i] = !ni[SRC_WKD];
+		skip[F_VKS][i] = !ni[SRC_VKS];
+		skip[F_HKP][i] = !ni[SRC_HKP];
+		/* one policy file per domain */
+		skip[F_WKD_POLICY][i] = !ni[SRC_WKD];
+		for (size_t j = 0; j < i && !skip[F_WKD_POLICY][i]; j++)
+			if (need[j * SRC_COUNT + SRC_WKD] &&
+			    addr_equal_domain(addrs[i], addrs[j]))
+				skip[F_WKD_POLICY][i] = 1;
+		any_dns |= ni[SRC_DANE] || ni[SRC_WKD];
+		any_http |= ni[SRC_WKD] || ni[SRC_VKS] || ni[SRC_HKP];
+		for (int k = 0; k < F_KINDS; k++)
+			lk_answer_init(&fa[k][i], k == F_VKS ? SRC_VKS : k == F_HKP ? SRC_HKP : SRC_WKD,
+				       "not looked up");
+		lk_answer_init(&dns[i], SRC_DANE, "not looked up");
+	}
+	if (any_dns)
+		batch = dane_start(addrs, n, &o->dane, dns, skip_dane, skip_host);
+	for (int k = 0; k < F_KINDS; k++) {
+		fs.ans[k] = fa[k];
+		fs.skip[k] = skip[k];
+	}
+	if ((any_http || batch != NULL) && wkd_fetch_all(addrs, n, &o->wkd, &fs, batch) < 0) {
+		dane_finish(batch);
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "the lookups could not be started");
+		goto out;
+	}
+	dane_finish(batch);
+	/* import, judge, cache */
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *ni = need + i * SRC_COUNT;
+		struct disc_result *r = &out[i];
+		gpgme_key_t *ki = keys + i * SRC_COUNT;
+
+		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+			enum lk_source src = net_sources[s];
+			struct lk_answer *a = &r->ans[src], *got;
+
+			if (!ni[src])
+				continue;
+			got = src == SRC_DANE ? &dns[i]
+			      : src == SRC_WKD ? &fa[F_WKD][i]
+			      : src == SRC_VKS ? &fa[F_VKS][i]
+					       : &fa[F_HKP][i];
+			buf_free(&a->data);
+			*a = *got;
+			buf_init(&got->data, 0);
+			r->asked[src] = ASK_NET;
+			r->fetched_at[src] = now;
+			if (a->res == LK_FOUND) {
+				a->res = store_import(d->store, addrs[i], &a->data, &ki[src],
+						      a->why, sizeof(a->why));
+				if (a->res == LK_FOUND)
+					log_debug("%s: %s offers key %s (%s)", addrs[i],
+						  lk_source_name(src), ki[src]->subkeys->fpr,
+						  a->url);
+			}
+			buf_free(&a->data);
+			cache_answer(d, addrs[i], src, a,
+				     ki[src] ? ki[src]->subkeys->fpr : NULL, now);
+			if (src == SRC_DANE && a->insecure)
+				cache_domain_put(d->cache, domain_of(addrs[i]), "no-dnssec", now,
+						 now + CACHE_TTL_DOMAIN);
+		}
+		if (ni[SRC_WKD] && r->ans[SRC_WKD].res == LK_NOT_FOUND) {
+			/* the policy file was fetched for the first address of
+			 * the domain */
+			for (size_t j = 0; j <= i; j++) {
+				if (skip[F_WKD_POLICY][j] || !addr_equal_domain(addrs[i], addrs[j]))
+					continue;
+				if (fa[F_WKD_POLICY][j].res == LK_NOT_FOUND)
+					cache_domain_put(d->cache, domain_of(addrs[i]), "no-wkd",
+							 now, now + CACHE_TTL_DOMAIN);
+				break;
+			}
+		}
+	}
+out:
+	for (size_t i = 0; dns != NULL && i < n; i++)
+		buf_free(&dns[i].data);
+	for (int k = 0; k < F_KINDS; k++) {
+		for (size_t i = 0; fa[k] != NULL && i < n; i++)
+			buf_free(&fa[k][i].data);
+		free(fa[k]);
+		free(skip[k]);
+	}
+	free(dns);
+	free(skip_dane);
+	free(skip_host);
+	return st;
+}
+
+enum ps_status
+discover_keys(struct discovery *d, char *const *addrs, size_t n,
+	      const struct disc_opts *o, struct disc_result *out, char *why,
+	      size_t whylen)
+{
+	gpgme_key_t *local = NULL, *keys = NULL;
+	unsigned char *need = NULL;
+	time_t now = time(NULL);
+	enum ps_status st = PS_OK;
+	int any_need = 0, store_needed = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		for (int s = 0; s < SRC_COUNT; s++)
+			lk_answer_init(&out[i].ans[s], (enum lk_source)s, "not enabled");
+	local = calloc(n ? n : 1, sizeof(*local));
+	keys = calloc((n ? n : 1) * SRC_COUNT, sizeof(*keys));
+	need = calloc((n ? n : 1) * SRC_COUNT, 1);
+	if (local == NULL || keys == NULL || need == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	/* 1. the local keyring */
+	if (enabled(o, SRC_LOCAL)) {
+		if ((st = keyring_init(why, whylen)) != PS_OK ||
+		    (d->user == NULL &&
+		     (st = keyring_context(&d->user, why, whylen)) != PS_OK) ||
+		    (st = keyring_lookup(d->user, addrs, n, local, why, whylen)) != PS_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct disc_result *r = &out[i];
+
+		r->asked[SRC_LOCAL] = enabled(o, SRC_LOCAL) ? ASK_CACHE : ASK_OFF;
+		if (local[i] != NULL) {
+			r->ans[SRC_LOCAL].res = LK_FOUND;
+			snprintf(r->ans[SRC_LOCAL].why, sizeof(r->ans[SRC_LOCAL].why),
+				 "key %s", local[i]->subkeys->fpr);
+			r->state = DS_KEY;
+			r->src = SRC_LOCAL;
+			r->key = local[i];
+			local[i] = NULL;
+			snprintf(r->fpr, sizeof(r->fpr), "%s", r->key->subkeys->fpr);
+			snprintf(r->why, sizeof(r->why), "key from the local keyring");
+			continue;
+		}
+		if (enabled(o, SRC_LOCAL)) {
+			r->ans[SRC_LOCAL].res = LK_NOT_FOUND;
+			snprintf(r->ans[SRC_LOCAL].why, sizeof(r->ans[SRC_LOCAL].why),
+				 "no usable key with this address");
+		}
+		r->state = DS_UNKNOWN; /* decided below */
+		store_needed = 1;
+	}
+	if (!store_needed)
+		goto out;
+	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
+		goto out;
+	/* 2. the cache */
+	for (size_t i = 0; i < n; i++) {
+		struct disc_result *r = &out[i];
+		gpgme_key_t *ki = keys + i * SRC_COUNT;
+		int cached_key = 0;
+
+		if (r->state == DS_KEY)
+			continue;
+		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+			enum lk_source src = net_sources[s];
+
+			if (!source_usable(o, src))
+				continue;
+			from_cache(d, addrs[i], src, now, o, r, ki);
+			if (r->asked[src] == ASK_CACHE && r->ans[src].res == LK_FOUND)
+				cached_key = 1;
+		}
+		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+			enum lk_source src = net_sources[s];
+
+			if (!source_usable(o, src) || r->asked[src] == ASK_CACHE)
+				continue;
+			if (cached_key) {
+				/* a cached key never waits on the network */
+				r->asked[src] = ASK_SKIPPED;
+				snprintf(r->ans[src].why, sizeof(r->ans[src].why),
+					 "not asked: a cached answer has a key");
+				continue;
+			}
+			need[i * SRC_COUNT + src] = 1;
+			any_need = 1;
+		}
+	}
+	/* 3. the network, everything at once */
+	if (any_need &&
+	    (st = run_network(d, addrs, n, o, out, keys, need, now, why, whylen)) != PS_OK)
+		goto out;
+	/* 4. decide */
+	for (size_t i = 0; i < n; i++)
+		if (out[i].state != DS_KEY)
+			decide(d, addrs[i], o, &out[i], keys + i * SRC_COUNT, now);
+out:
+	for (size_t i = 0; keys != NULL && i < n * SRC_COUNT; i++)
+		if (keys[i] != NULL)
+			gpgme_key_unref(keys[i]);
+	for (size_t i = 0; local != NULL && i < n; i++)
+		if (local[i] != NULL)
+			gpgme_key_unref(local[i]);
+	free(local);
+	free(keys);
+	free(need);
+	return st;
+}

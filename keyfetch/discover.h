@@ -1,0 +1,106 @@
+/*++
+ * NAME
+ *	discover 3h
+ * SUMMARY
+ *	find and judge every recipient's key: local keyring, cache, pins,
+ *	DANE, WKD, VKS, HKP, all at once under one deadline
+ * DESCRIPTION
+ *	discover_keys() decides, for each address, one of
+ *	  DS_KEY         a usable key (from the local keyring, a source, the
+ *	                 cache of a source, or the pin);
+ *	  DS_NO_KEY      every enabled source proved there is none;
+ *	  DS_UNKNOWN     no key, and some source could not answer (TEMPFAIL
+ *	                 or BAD): never the same as "no key";
+ *	  DS_KEY_CHANGE  a source offers a key other than the pinned one and
+ *	                 key-change is "refuse".
+ *
+ *	Order of work:
+ *	 1. the local keyring, when "local" is an enabled source; a key
+ *	    there ends the search (no network, no pin);
+ *	 2. the cache: a fresh FOUND answer of any enabled source whose key
+ *	    is still usable in postseal's keyring ends the search without the
+ *	    network; fresh NOT_FOUND answers and per-domain negatives
+ *	    ("no-dnssec", "no-wkd") stand for their source;
+ *	 3. every source still without an answer, for every address at
+ *	    once: one libunbound batch and one curl multi loop, one poll, one
+ *	    deadline (lookup-timeout). Keys found are imported into
+ *	    postseal's keyring (store.h) and judged; conclusive answers are
+ *	    cached, inconclusive ones never;
+ *	 4. the first FOUND in the configured source order is the candidate.
+ *	    The first key accepted for an address is pinned; a different one
+ *	    later is a key change, handled by key-change (refuse, warn,
+ *	    accept). With no candidate and some source inconclusive, the
+ *	    pinned key (source "pinned", when enabled and still usable) is
+ *	    used; otherwise the address is DS_UNKNOWN.
+ *	With refresh set, step 2 is skipped for sources (everything is asked
+ *	again), for postseal-keyfetch --refresh.
+ *--*/
+#ifndef PS_DISCOVER_H
+#define PS_DISCOVER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <gpgme.h>
+
+#include "cache.h"
+#include "dnsfetch.h"
+#include "lookup.h"
+#include "status.h"
+#include "wkdfetch.h"
+
+struct disc_opts {
+	enum lk_source order[SRC_COUNT]; /* enabled sources, preferred first */
+	size_t norder;
+	enum key_change key_change;
+	struct wkd_opts wkd; /* also VKS/HKP servers and the deadline */
+	struct dane_opts dane;
+	int refresh;
+};
+
+enum disc_state { DS_KEY, DS_NO_KEY, DS_UNKNOWN, DS_KEY_CHANGE };
+
+/* How a source was consulted for one address. */
+enum disc_asked { ASK_OFF, ASK_CACHE, ASK_NET, ASK_SKIPPED };
+
+struct disc_result {
+	enum disc_state state;
+	enum lk_source src;   /* DS_KEY: where the key came from */
+	gpgme_key_t key;      /* DS_KEY: a reference (disc_free() drops it) */
+	char fpr[41];	      /* DS_KEY, DS_KEY_CHANGE: the offered key */
+	time_t fetched;	      /* when that answer was fetched, 0 for local */
+	int key_changed;      /* the pin was replaced (warn, accept) */
+	struct cache_pin pin; /* the pin as it was before, fpr "" if none */
+	struct lk_answer ans[SRC_COUNT]; /* what each source said */
+	enum disc_asked asked[SRC_COUNT];
+	time_t fetched_at[SRC_COUNT];
+	char why[PS_WHY_MAX]; /* one line on the decision */
+};
+
+/* The contexts of one run: the user's keyring, postseal's keyring, the
+ * cache. Opened on first need. */
+struct discovery {
+	gpgme_ctx_t user;
+	gpgme_ctx_t store;
+	struct cache *cache;
+	char storedir[4096];
+};
+
+void discovery_init(struct discovery *d);
+void discovery_close(struct discovery *d);
+
+/* Open postseal's keyring and cache (also done by discover_keys() when
+ * needed). */
+enum ps_status discovery_open_store(struct discovery *d, char *why,
+				    size_t whylen);
+
+/* out[n] is filled; PS_OK unless the run itself failed (then why). */
+enum ps_status discover_keys(struct discovery *d, char *const *addrs, size_t n,
+			     const struct disc_opts *o, struct disc_result *out,
+			     char *why, size_t whylen);
+
+void disc_free(struct disc_result *r, size_t n);
+
+const char *disc_state_name(enum disc_state s);
+
+#endif
