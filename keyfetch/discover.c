@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "conf.h"
 #include "discover.h"
 #include "keyring.h"
 #include "log.h"
@@ -510,4 +511,44 @@ out:
 	free(keys);
 	free(need);
 	return st;
+}
+
+void
+disc_opts_from_config(struct disc_opts *o, const struct ps_config *cf)
+{
+	memset(o, 0, sizeof(*o));
+	memcpy(o->order, cf->sources, sizeof(o->order));
+	o->norder = cf->nsources;
+	o->key_change = cf->key_change;
+	o->wkd.ca_file = cf->ca_file[0] ? cf->ca_file : NULL;
+	o->wkd.connect_to = cf->connect_to[0] ? cf->connect_to : NULL;
+	o->wkd.timeout_ms = cf->lookup_timeout_ms;
+	o->wkd.vks_server = cf->vks_server[0] ? cf->vks_server : NULL;
+	o->wkd.hkp_server = cf->hkp_server[0] ? cf->hkp_server : NULL;
+	o->dane.forwarder = cf->dns_forwarder[0] ? cf->dns_forwarder : NULL;
+	o->dane.trust_anchor = cf->trust_anchor[0] ? cf->trust_anchor : NULL;
+}
+
+void
+disc_explain(const struct disc_result *r, char *out, size_t outlen)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int s = 0; s < SRC_COUNT && len < outlen; s++) {
+		int w;
+
+		if (r->asked[s] != ASK_CACHE && r->asked[s] != ASK_NET)
+			continue;
+		if (s == SRC_LOCAL && r->ans[s].res == LK_NOT_FOUND)
+			continue;
+		w = snprintf(out + len, outlen - len, "%s%s: %s (%s)", len ? "; " : "",
+			     lk_source_name((enum lk_source)s),
+			     lk_result_name(r->ans[s].res), r->ans[s].why);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (len >= outlen && outlen > 4)
+		memcpy(out + outlen - 4, "...", 4);
 }

@@ -101,6 +101,16 @@ enum ps_status discover_keys(struct discovery *d, char *const *addrs, size_t n,
 
 void disc_free(struct disc_result *r, size_t n);
 
+struct ps_config;
+
+/* The options a configuration gives (sources, key-change, servers,
+ * deadline, resolver). */
+void disc_opts_from_config(struct disc_opts *o, const struct ps_config *cf);
+
+/* One line on what the sources said, for error messages:
+ * "dane: TEMPFAIL (why); wkd: BAD (why)". */
+void disc_explain(const struct disc_result *r, char *out, size_t outlen);
+
 const char *disc_state_name(enum disc_state s);
 
 #endif

@@ -258,18 +258,8 @@ main(int argc, char **argv)
 		log_warnx("%s", why);
 		return ps_exit_code(st);
 	}
-	memset(&o, 0, sizeof(o));
-	memcpy(o.order, cf.sources, sizeof(o.order));
-	o.norder = cf.nsources;
-	o.key_change = cf.key_change;
+	disc_opts_from_config(&o, &cf);
 	o.refresh = refresh;
-	o.wkd.ca_file = cf.ca_file[0] ? cf.ca_file : NULL;
-	o.wkd.connect_to = cf.connect_to[0] ? cf.connect_to : NULL;
-	o.wkd.timeout_ms = cf.lookup_timeout_ms;
-	o.wkd.vks_server = cf.vks_server[0] ? cf.vks_server : NULL;
-	o.wkd.hkp_server = cf.hkp_server[0] ? cf.hkp_server : NULL;
-	o.dane.forwarder = cf.dns_forwarder[0] ? cf.dns_forwarder : NULL;
-	o.dane.trust_anchor = cf.trust_anchor[0] ? cf.trust_anchor : NULL;
 	discovery_init(&d);
 	if (nflush > 0 || (refresh && n == 0)) {
 		if ((st = discovery_open_store(&d, why, sizeof(why))) != PS_OK) {

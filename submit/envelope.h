@@ -33,6 +33,7 @@ struct rcpt {
 	char addr[PS_ADDR_MAX + 1];
 	int visible;
 	void *key; /* gpgme_key_t once looked up, or NULL */
+	int src;   /* its source (enum lk_source) */
 };
 
 struct rcptlist {

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "compose.h"
+#include "discover.h"
 #include "conf.h"
 #include "envelope.h"
 #include "fileio.h"
@@ -71,32 +72,117 @@ add_missing_fields(struct header *h, const char *sender, char *why,
 	return PS_OK;
 }
 
+/* Every recipient's key, by the configured sources (discover.h). A
+ * recipient whose lookup was inconclusive, or whose key changed against
+ * key-change = refuse, fails the whole submission before anything is
+ * sent: never plaintext in their place. */
 static enum ps_status
-lookup_keys(struct rcptlist *l, gpgme_ctx_t *ctx, char *why, size_t whylen)
+lookup_keys(struct rcptlist *l, const struct ps_config *cf, struct discovery *d,
+	    char *why, size_t whylen)
 {
+	struct disc_result *res = NULL;
+	struct disc_opts o;
 	char **addrs = NULL;
-	gpgme_key_t *keys = NULL;
+	size_t unknown = 0, changed = 0;
+	const char *first = NULL;
 	enum ps_status st;
 
-	if ((st = keyring_init(why, whylen)) != PS_OK ||
-	    (st = keyring_context(ctx, why, whylen)) != PS_OK)
-		return st;
 	addrs = calloc(l->n, sizeof(*addrs));
-	keys = calloc(l->n, sizeof(*keys));
-	if (addrs == NULL || keys == NULL) {
+	res = calloc(l->n, sizeof(*res));
+	if (addrs == NULL || res == NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < l->n; i++)
 		addrs[i] = l->v[i].addr;
-	st = keyring_lookup(*ctx, addrs, l->n, keys, why, whylen);
-	if (st == PS_OK)
-		for (size_t i = 0; i < l->n; i++)
-			l->v[i].key = keys[i];
+	disc_opts_from_config(&o, cf);
+	if ((st = discover_keys(d, addrs, l->n, &o, res, why, whylen)) != PS_OK)
+		goto out;
+	for (size_t i = 0; i < l->n; i++) {
+		struct disc_result *r = &res[i];
+		char said[PS_WHY_MAX];
+
+		switch (r->state) {
+		case DS_KEY:
+			l->v[i].key = r->key;
+			l->v[i].src = (int)r->src;
+			r->key = NULL;
+			if (r->key_changed)
+				log_warnx("%s: %s", addrs[i], r->why);
+			break;
+		case DS_NO_KEY:
+			break;
+		case DS_UNKNOWN:
+			disc_explain(r, said, sizeof(said));
+			log_warnx("%s: key lookup inconclusive (%s); not sent in "
+				  "plaintext", addrs[i], said);
+			unknown++;
+			first = first ? first : addrs[i];
+			break;
+		case DS_KEY_CHANGE:
+			log_warnx("%s: %s", addrs[i], r->why);
+			changed++;
+			first = first ? first : addrs[i];
+			break;
+		}
+	}
+	if (changed > 0)
+		st = ps_fail(PS_UNAVAILABLE, why, whylen,
+			     "%s%s: key change refused; nothing was sent", first,
+			     changed + unknown > 1 ? " and others" : "");
+	else if (unknown > 0)
+		st = ps_fail(PS_TEMPFAIL, why, whylen,
+			     "%s%s: key lookup inconclusive; nothing was sent (try "
+			     "again later)",
+			     first, unknown > 1 ? " and others" : "");
 out:
+	disc_free(res, res != NULL ? l->n : 0);
+	free(res);
 	free(addrs);
-	free(keys);
 	return st;
+}
+
+/* The context to encrypt a copy in: the user's keyring when every key
+ * is local, else postseal's own, into which the local keys of a mixed
+ * copy are copied first (the user's keyring is never written to). */
+static enum ps_status
+copy_context(struct discovery *d, gpgme_key_t *keys, const int *srcs, size_t n,
+	     gpgme_ctx_t *ctx, char *why, size_t whylen)
+{
+	gpgme_key_t *local;
+	gpgme_data_t data = NULL;
+	size_t nl = 0, nd = 0;
+	gpgme_error_t err;
+
+	for (size_t k = 0; k < n; k++)
+		srcs[k] == SRC_LOCAL ? nl++ : nd++;
+	if (nd == 0) {
+		*ctx = d->user;
+		return PS_OK;
+	}
+	*ctx = d->store;
+	if (nl == 0)
+		return PS_OK;
+	if ((local = calloc(nl + 1, sizeof(*local))) == NULL)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+	nl = 0;
+	for (size_t k = 0; k < n; k++)
+		if (srcs[k] == SRC_LOCAL)
+			local[nl++] = keys[k];
+	err = gpgme_data_new(&data);
+	if (!err)
+		err = gpgme_op_export_keys(d->user, local, 0, data);
+	if (!err) {
+		gpgme_data_seek(data, 0, SEEK_SET);
+		err = gpgme_op_import(d->store, data);
+	}
+	gpgme_data_release(data);
+	free(local);
+	if (err)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "copying local keys for a mixed copy: %s",
+			       gpgme_strerror(err));
+	return PS_OK;
 }
 
 static void
@@ -110,8 +196,9 @@ log_decisions(const struct rcptlist *l, int passthrough)
 			log_info("%s: message is already encrypted; passed through",
 				 r->addr);
 		else if (k != NULL)
-			log_info("%s: encrypted to key %s (local keyring)%s", r->addr,
-				 k->subkeys->fpr, r->visible ? "" : ", own copy (blind)");
+			log_info("%s: encrypted to key %s (%s)%s", r->addr,
+				 k->subkeys->fpr, lk_source_name((enum lk_source)r->src),
+				 r->visible ? "" : ", own copy (blind)");
 		else
 			log_info("%s: no usable key; sent in plaintext (opportunistic)",
 				 r->addr);
@@ -120,22 +207,34 @@ log_decisions(const struct rcptlist *l, int passthrough)
 
 static enum ps_status
 compose_copy(const struct message *m, const struct rcptlist *l,
-	     struct copy *cp, gpgme_ctx_t ctx, char *why, size_t whylen)
+	     struct copy *cp, struct discovery *d, char *why, size_t whylen)
 {
 	char reason[PS_WHY_MAX];
 	gpgme_key_t *keys;
+	gpgme_ctx_t ctx = NULL;
 	enum ps_status st;
+	int *srcs;
 
 	if ((cp->fd = spool_open(spool_dir_default(), reason, sizeof(reason))) < 0)
 		return ps_fail(PS_TEMPFAIL, why, whylen, "%s", reason);
 	if (cp->kind != COPY_ENCRYPTED)
 		return compose_plain(m, cp->fd, why, whylen);
-	if ((keys = calloc(cp->n + 1, sizeof(*keys))) == NULL)
+	keys = calloc(cp->n + 1, sizeof(*keys));
+	srcs = calloc(cp->n + 1, sizeof(*srcs));
+	if (keys == NULL || srcs == NULL) {
+		free(keys);
+		free(srcs);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
-	for (size_t k = 0; k < cp->n; k++)
+	}
+	for (size_t k = 0; k < cp->n; k++) {
 		keys[k] = l->v[cp->rcpt[k]].key;
-	st = compose_encrypted(m, ctx, keys, 1, cp->fd, why, whylen);
+		srcs[k] = l->v[cp->rcpt[k]].src;
+	}
+	st = copy_context(d, keys, srcs, cp->n, &ctx, why, whylen);
+	if (st == PS_OK)
+		st = compose_encrypted(m, ctx, keys, 1, cp->fd, why, whylen);
 	free(keys);
+	free(srcs);
 	return st;
 }
 
@@ -164,13 +263,14 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	struct ps_config cf;
 	struct rcptlist rl = {0};
 	struct plan plan = {0};
-	gpgme_ctx_t ctx = NULL;
+	struct discovery disc;
 	char sender[PS_ADDR_MAX + 1] = "";
 	char reason[PS_WHY_MAX];
 	enum ps_status st;
 	int passthrough;
 
 	message_init(&m);
+	discovery_init(&disc);
 	/* all of stdin first: cron pipes output while its job runs */
 	st = intake_read(in_fd, c->ignore_dots, spool_dir_default(), &m, why, whylen);
 	if (st != PS_OK)
@@ -206,7 +306,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 				     whylen)) != PS_OK)
 		goto out;
 	passthrough = message_is_sealed(&m);
-	if (!passthrough && (st = lookup_keys(&rl, &ctx, why, whylen)) != PS_OK)
+	if (!passthrough && (st = lookup_keys(&rl, &cf, &disc, why, whylen)) != PS_OK)
 		goto out;
 	if ((st = plan_build(&rl, passthrough, &plan)) != PS_OK) {
 		ps_fail(st, why, whylen, "out of memory");
@@ -214,7 +314,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	}
 	log_decisions(&rl, passthrough);
 	for (size_t i = 0; i < plan.n; i++)
-		if ((st = compose_copy(&m, &rl, &plan.v[i], ctx, why, whylen)) != PS_OK)
+		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, why, whylen)) != PS_OK)
 			goto out;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct copy *cp = &plan.v[i];
@@ -253,8 +353,7 @@ out:
 		if (rl.v[i].key != NULL)
 			gpgme_key_unref(rl.v[i].key);
 	rcptlist_free(&rl);
-	if (ctx != NULL)
-		gpgme_release(ctx);
+	discovery_close(&disc);
 	message_free(&m);
 	return st;
 }

@@ -78,11 +78,14 @@ ps_postfix() {
 	SENDMAIL=$(pf_sendmail "$PF")
 }
 
-# ps_conf SENDMAIL [FILE]: a postseal.conf handing off to SENDMAIL
+# ps_conf SENDMAIL [FILE]: a postseal.conf handing off to SENDMAIL; keys
+# come from the local keyring only (tests of discovery write their own
+# [default] sources and [keyfetch] sections: see ps_conf_discovery)
 ps_conf() {
 	local f=${2:-$T/conf}
 	printf '# test configuration\n[transport]\nmode = sendmail\nsendmail = %s\n' \
 		"$1" > "$f"
+	printf '[default]\nsources = local\n' >> "$f"
 	chmod 600 "$f"
 }
 

@@ -45,8 +45,9 @@
 #   sks_port DIR             print the HKP port of the (started) instance
 #   sks_url DIR              print http://127.0.0.1:PORT
 #   sks_add_key DIR FILE     upload the public key(s) in FILE (ASCII-armored,
-#                            or binary: then it is armored byte-exactly first)
-#                            with POST /pks/add (form field keytext), then
+#                            one POST per armored block, or binary: then it
+#                            is armored byte-exactly first, one POST) with
+#                            POST /pks/add (form field keytext), then
 #                            wait (bounded by SKS_ADD_TIMEOUT, default 10 s)
 #                            until op=get&options=mr&search=0x<FPR> returns
 #                            every primary key of FILE with all its user IDs
@@ -84,7 +85,9 @@
 #   * /pks/add is synchronous: the key can be fetched as soon as the POST
 #     has answered (200, text/html "1 key(s) added successfully", also when
 #     the key was there already).  Unparsable keytext gives HTTP 500
-#     ("Error handling request"); SKS only accepts armored keytext.
+#     ("Error handling request"); SKS only accepts armored keytext and
+#     reads only the FIRST armored block of it (several keys inside one
+#     block are all taken).
 #   * op=get&options=mr answers 200 with Content-Type
 #     "application/pgp-keys; charset=UTF-8" and an armored
 #     "-----BEGIN PGP PUBLIC KEY BLOCK-----" with ALL matching keys in ONE
@@ -412,28 +415,35 @@ sks_add_key() {
         return 1
     fi
     if grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' "$file" 2>/dev/null; then
-        armored=$file
+        # SKS reads only the FIRST armored block of a keytext: post each
+        # block of FILE on its own
+        awk -v t="$tmp" '
+            /^-----BEGIN PGP PUBLIC KEY BLOCK-----/ { n++; out = sprintf("%s.b%03d.asc", t, n) }
+            out != "" { sub(/\r$/, ""); print > out }
+            /^-----END PGP PUBLIC KEY BLOCK-----/ { if (out != "") close(out); out = "" }' "$file" ||
+            { rm -f "$tmp" "$tmp".*; return 1; }
     else
-        # binary: armor the SAME bytes (gpg --enarmor computes the CRC) and
-        # turn the "ARMORED FILE" into a public key block, which is the only
-        # header SKS accepts
+        # binary (any number of keys): armor the SAME bytes (gpg --enarmor
+        # computes the CRC) and turn the "ARMORED FILE" into a public key
+        # block, which is the only header SKS accepts
         sks__gpg "$d" --enarmor < "$file" |
             sed -e 's/^-----\(BEGIN\|END\) PGP ARMORED FILE-----$/-----\1 PGP PUBLIC KEY BLOCK-----/' \
-                -e '/^Comment: /d' > "$tmp.asc" || { rm -f "$tmp" "$tmp.asc"; return 1; }
-        armored=$tmp.asc
+                -e '/^Comment: /d' > "$tmp.b001.asc" || { rm -f "$tmp" "$tmp".*; return 1; }
     fi
     info=$(sks__keyinfo "$d" "$file")
     fprs=$(printf '%s\n' "$info" | sed -n 's/^pub://p')
 
-    code=$("$SKS_CURL" -s -o "$tmp" -w '%{http_code}' --max-time 20 \
-        --data-urlencode "keytext@$armored" "http://127.0.0.1:$port/pks/add")
-    if [ "$code" != 200 ]; then
-        sks__err "sks_add_key: POST /pks/add of $file gave HTTP ${code:-none}:"
-        sed -e 's/<[^>]*>//g' -e '/^[[:space:]]*$/d' "$tmp" | tail -n 3 >&2
-        sks_log_tail "$d" 5
-        rm -f "$tmp" "$tmp.asc"
-        return 1
-    fi
+    for armored in "$tmp".b*.asc; do
+        code=$("$SKS_CURL" -s -o "$tmp" -w '%{http_code}' --max-time 20 \
+            --data-urlencode "keytext@$armored" "http://127.0.0.1:$port/pks/add")
+        if [ "$code" != 200 ]; then
+            sks__err "sks_add_key: POST /pks/add of $file (block ${armored##*.b}) gave HTTP ${code:-none}:"
+            sed -e 's/<[^>]*>//g' -e '/^[[:space:]]*$/d' "$tmp" | tail -n 3 >&2
+            sks_log_tail "$d" 5
+            rm -f "$tmp" "$tmp".*
+            return 1
+        fi
+    done
 
     # wait until every primary key is served with all its uids and subkeys
     deadline=$(( $(lib__now_ds) + ${SKS_ADD_TIMEOUT:-10} * 10 ))
@@ -455,12 +465,12 @@ sks_add_key() {
         if [ "$now" -ge "$deadline" ]; then
             sks__err "sks_add_key: key(s)$missing of $file not served within ${SKS_ADD_TIMEOUT:-10}s"
             sks_log_tail "$d" 10
-            rm -f "$tmp" "$tmp.asc"
+            rm -f "$tmp" "$tmp".*
             return 1
         fi
         sleep 0.1
     done
-    rm -f "$tmp" "$tmp.asc"
+    rm -f "$tmp" "$tmp".*
     return 0
 }
 
