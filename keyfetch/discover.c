@@ -217,6 +217,15 @@ decide(struct discovery *d, const char *addr, const struct disc_opts *o,
 			}
 			r->key_changed = 1;
 		}
+		if (r->key_changed)
+			snprintf(r->why, sizeof(r->why),
+				 "key change accepted (key-change = %s): %s replaces "
+				 "pinned %s",
+				 o->key_change == KC_WARN ? "warn" : "accept", fpr,
+				 r->pin.fpr);
+		else
+			snprintf(r->why, sizeof(r->why), "key from %s%s", lk_source_name(best),
+				 r->asked[best] == ASK_CACHE ? " (cached)" : "");
 		if (!have_pin || r->key_changed) {
 			struct cache_pin p;
 
@@ -229,20 +238,12 @@ decide(struct discovery *d, const char *addr, const struct disc_opts *o,
 				snprintf(r->why, sizeof(r->why), "the pin cannot be stored");
 				return;
 			}
+			r->pin = p; /* as it is now */
 		} else
 			cache_pin_seen(d->cache, addr, fpr, now);
 		r->state = DS_KEY;
 		r->key = k;
 		keys[best] = NULL;
-		if (r->key_changed)
-			snprintf(r->why, sizeof(r->why),
-				 "key change accepted (key-change = %s): %s replaces "
-				 "pinned %s",
-				 o->key_change == KC_WARN ? "warn" : "accept", fpr,
-				 r->pin.fpr);
-		else
-			snprintf(r->why, sizeof(r->why), "key from %s%s", lk_source_name(best),
-				 r->asked[best] == ASK_CACHE ? " (cached)" : "");
 		return;
 	}
 	/* no source offers a key: the pin stands in only when the sources

@@ -70,7 +70,7 @@ struct disc_result {
 	char fpr[41];	      /* DS_KEY, DS_KEY_CHANGE: the offered key */
 	time_t fetched;	      /* when that answer was fetched, 0 for local */
 	int key_changed;      /* the pin was replaced (warn, accept) */
-	struct cache_pin pin; /* the pin as it was before, fpr "" if none */
+	struct cache_pin pin; /* the pin after the decision, fpr "" if none */
 	struct lk_answer ans[SRC_COUNT]; /* what each source said */
 	enum disc_asked asked[SRC_COUNT];
 	time_t fetched_at[SRC_COUNT];

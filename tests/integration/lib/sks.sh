@@ -25,6 +25,8 @@
 #   DIR/port, DIR/recon_port      the ports in use
 #   DIR/gnupg/                    private GNUPGHOME for gpg --show-keys etc.
 #   DIR/tmp/                      scratch files of sks_add_key
+# DIR may be at most 80 characters long (the unix socket path must fit in
+# 108 bytes) and must not contain blanks, quotes or glob characters.
 #
 # Only "sks db" is run: it alone answers HKP (/pks/lookup, /pks/add) and
 # needs no prefix tree.  "sks recon" (reconciliation with peers) is not
@@ -66,22 +68,32 @@
 # times).  The instance listens on 127.0.0.1:PORT only (TCP; plus the unix
 # socket above), no UDP, no other address.
 #
-# Typical use:
-#   . "$srcdir/lib/sks.sh"
-#   SKS=$(mktemp -d /tmp/ps-sks.XXXX) || exit 99
+# Typical use (after common.sh; works under "set -u"):
+#   . "$LIB/sks.sh" || exit 99
+#   SKS=$(mktemp -d /tmp/ps-sks.XXXX) || exit 99    # DIR: at most 80 chars
 #   trap 'sks_stop "$SKS"; rm -rf "$SKS"' EXIT
-#   sks_start "$SKS" >/dev/null || exit $?        # sets SKS_PORT
-#   sks_add_key "$SKS" "$srcdir/../data/keys/alice.pub.asc" || exit 1
+#   SKS_PORT=$(sks_start "$SKS") ||
+#       { rc=$?; [ "$rc" = 77 ] && skip "no sks here"; fail "sks did not start"; }
+#   sks_add_key "$SKS" "$KEYS/alice.pub.asc" || fail "sks_add_key"
 #   curl "$(sks_url "$SKS")/pks/lookup?op=get&options=mr&search=alice%40example.org"
 #   # postseal: keyserver hkp://127.0.0.1:$SKS_PORT
 #
 # Behaviour of SKS 1.1.6 (Debian 12 package 1.1.6+git20210302.c3ba6d5a-4),
 # verified by experiment (see also sks-selftest.sh):
-#   * timings: "sks build" of the empty database ~0.1 s, "sks db" answers
-#     after ~0.1-0.2 s, so sks_start takes ~0.2-0.4 s.  sks_stop: "sks db"
-#     handles TERM ("Shutting down database ... Database closed") and exits
-#     0 within ~20-50 ms.  A port conflict makes it exit 2 at once with
-#     "Could not listen on any address." on stderr.
+#   * timings (10 runs): sks_start 0.07-0.15 s in all ("sks build" of the
+#     empty database ~0.03 s, "sks db" answers op=stats ~0.05 s later);
+#     sks_add_key ~0.07 s; sks_stop 0.03-0.1 s: "sks db" handles TERM
+#     ("Shutting down database ... Database closed" in db.log) and exits 0.
+#     A port conflict makes it exit 2 at once with "Could not listen on any
+#     address." on stderr.  "sks db" needs the database: without "sks
+#     build" it dies with Keydb.Unsafe.No_db.
+#   * the instance runs as root with /etc/sks, /var/lib/sks, /var/log/sks,
+#     /run and /var/spool all read-only (private mount namespace).
+#   * after sks_stop the process can stay a zombie ("[sks] <defunct>") for
+#     a moment: it was double-forked, so its parent is PID 1, which in some
+#     containers reaps late.  Zombies count as gone here.
+#   * replies are HTTP/1.0; "gpg --keyserver hkp://127.0.0.1:PORT
+#     --recv-keys FPR" and "--search-keys alice@example.org" work.
 #   * /pks/add is synchronous: the key can be fetched as soon as the POST
 #     has answered (200, text/html "1 key(s) added successfully", also when
 #     the key was there already).  Unparsable keytext gives HTTP 500
