@@ -8,7 +8,7 @@ PS_BUILD_PKGS="gcc make pkg-config libgpgme-dev libcurl4-gnutls-dev libetpan-dev
 PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
 # what the tests add: independent OpenPGP readers, git send-email
 PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
- nginx openssl nsd ldnsutils"
+ nginx openssl nsd ldnsutils sks"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then
@@ -39,9 +39,10 @@ ps_install() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
 	# The tests run private nginx instances on loopback; the package's own
 	# default site (port 80, every address) is not wanted.
-	# The same for nsd (port 53): the tests run their own on loopback.
+	# The same for nsd (port 53) and sks (11371): the tests run their own on
+	# loopback.
 	local svc
-	for svc in nginx nsd; do
+	for svc in nginx nsd sks; do
 		if [[ " ${missing[*]} " == *" $svc "* ]] && [ -d /run/systemd/system ]; then
 			systemctl disable --now "$svc" >/dev/null 2>&1 || true
 			echo "postseal: stopped and disabled the system $svc the package started" >&2
