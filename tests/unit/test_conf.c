@@ -161,6 +161,46 @@ unsafe_file(void **state)
 	unlink(path);
 }
 
+static void
+default_section(void **state)
+{
+	(void)state;
+	/* the built-in order */
+	assert_int_equal(parse(""), PS_OK);
+	assert_int_equal(cf.nsources, 4);
+	assert_int_equal(cf.sources[0], SRC_LOCAL);
+	assert_int_equal(cf.sources[1], SRC_PINNED);
+	assert_int_equal(cf.sources[2], SRC_DANE);
+	assert_int_equal(cf.sources[3], SRC_WKD);
+	assert_int_equal(cf.key_change, KC_REFUSE);
+
+	assert_int_equal(parse("[default]\nsources = wkd local\nkey-change = warn\n"),
+			 PS_OK);
+	assert_int_equal(cf.nsources, 2);
+	assert_int_equal(cf.sources[0], SRC_WKD);
+	assert_int_equal(cf.sources[1], SRC_LOCAL);
+	assert_int_equal(cf.key_change, KC_WARN);
+
+	assert_int_equal(parse("[default]\nsources = local dane local\n"), PS_CONFIG);
+	assert_string_equal(why, "t.conf:2: source \"local\" named twice");
+	assert_int_equal(parse("[default]\n\nsources = local ldap\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:3: unknown source \"ldap\""));
+	assert_int_equal(parse("[default]\nkey-change = maybe\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:2: bad value \"maybe\" for key-change"));
+	assert_int_equal(parse("[default]\n[default]\n"), PS_CONFIG);
+	assert_string_equal(why, "t.conf:2: duplicate section [default]");
+	/* a keyserver source needs its server, even when it is set later */
+	assert_int_equal(parse("[default]\nsources = local hkp\n"), PS_CONFIG);
+	assert_string_equal(why, "t.conf:2: source hkp needs hkp-server in [keyfetch]");
+	assert_int_equal(parse("[default]\nsources = local hkp vks\n[keyfetch]\n"
+			       "hkp-server = https://hkp.example\n"
+			       "vks-server = https://keys.openpgp.org\n"),
+			 PS_OK);
+	assert_string_equal(cf.hkp_server, "https://hkp.example");
+	assert_int_equal(parse("[keyfetch]\nhkp-server = hkp://hkp.example\n"), PS_CONFIG);
+	assert_non_null(strstr(why, "t.conf:2: hkp-server must be an https URL"));
+}
+
 int
 main(void)
 {
@@ -172,6 +212,7 @@ main(void)
 		cmocka_unit_test(long_line),
 		cmocka_unit_test(nul_in_file),
 		cmocka_unit_test(unsafe_file),
+		cmocka_unit_test(default_section),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);

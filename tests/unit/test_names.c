@@ -5,6 +5,7 @@
 
 #include "dane.h"
 #include "harness.h"
+#include "keyserver.h"
 #include "wkd.h"
 
 /* draft-koch-openpgp-webkey-service, section 3.1: "Joe.Doe" */
@@ -59,6 +60,59 @@ zbase32(void **state)
 	assert_string_equal(out, "9h");
 }
 
+/* draft-koch-openpgp-webkey-service, section 4.5: the policy file of
+ * each method */
+static void
+wkd_policy(void **state)
+{
+	char u[512];
+
+	(void)state;
+	assert_int_equal(wkd_url_policy("Joe.Doe@Example.ORG", 1, u, sizeof(u)), 0);
+	assert_string_equal(u, "https://openpgpkey.example.org/.well-known/openpgpkey/"
+			       "example.org/policy");
+	assert_int_equal(wkd_url_policy("Joe.Doe@Example.ORG", 0, u, sizeof(u)), 0);
+	assert_string_equal(u, "https://example.org/.well-known/openpgpkey/policy");
+}
+
+/* keys.openpgp.org's VKS API ("GET /vks/v1/by-email/<URI-encoded email
+ * address>") and HKP (draft-gallagher-openpgp-hkp, op=get, machine
+ * readable) */
+static void
+keyserver_urls(void **state)
+{
+	char u[512];
+
+	(void)state;
+	assert_int_equal(keyserver_url("https://keys.openpgp.org", KS_VKS,
+				       "Joe.Doe+x@example.org", u, sizeof(u)),
+			 0);
+	assert_string_equal(u, "https://keys.openpgp.org/vks/v1/by-email/"
+			       "Joe.Doe%2Bx%40example.org");
+	assert_int_equal(keyserver_url("https://keyserver.ubuntu.com/", KS_HKP,
+				       "joe@example.org", u, sizeof(u)),
+			 0);
+	assert_string_equal(u, "https://keyserver.ubuntu.com/pks/lookup?op=get&"
+			       "options=mr&search=joe%40example.org");
+	/* a path prefix is kept; http, userinfo, queries are refused */
+	assert_int_equal(keyserver_url("https://ks.example:8443/keys", KS_HKP,
+				       "a@b.example", u, sizeof(u)),
+			 0);
+	assert_string_equal(u, "https://ks.example:8443/keys/pks/lookup?op=get&"
+			       "options=mr&search=a%40b.example");
+	assert_int_equal(keyserver_url("http://keys.openpgp.org", KS_VKS, "a@b.example",
+				       u, sizeof(u)),
+			 -1);
+	assert_int_equal(keyserver_base_ok("hkp://keys.example"), 0);
+	assert_int_equal(keyserver_base_ok("https://user@keys.example"), 0);
+	assert_int_equal(keyserver_base_ok("https://keys.example/?x=1"), 0);
+	assert_int_equal(keyserver_base_ok("https://"), 0);
+	assert_int_equal(keyserver_url("https://k.example", KS_VKS, "no-at", u, sizeof(u)),
+			 -1);
+	assert_int_equal(keyserver_url("https://k.example", KS_VKS, "a@b.example", u, 20),
+			 -1);
+}
+
 /* RFC 7929, section 3 */
 static void
 dane_vector(void **state)
@@ -84,6 +138,8 @@ main(void)
 		cmocka_unit_test(wkd_urls),
 		cmocka_unit_test(zbase32),
 		cmocka_unit_test(dane_vector),
+		cmocka_unit_test(wkd_policy),
+		cmocka_unit_test(keyserver_urls),
 	};
 
 	return cmocka_run_group_tests_name("names", tests, NULL, NULL);

@@ -1,0 +1,241 @@
+/* The key cache: answers with expiry, per-domain negatives, pins, flush,
+ * address normalisation, and two processes writing at once. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "harness.h"
+
+static char dir[] = "/tmp/ps-cache-test.XXXXXX";
+static char path[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/cache.sqlite", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	static const char *const files[] = {"cache.sqlite", "cache.sqlite-wal",
+					    "cache.sqlite-shm", "garbage.sqlite"};
+	char f[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", dir, files[i]);
+		unlink(f);
+	}
+	return rmdir(dir);
+}
+
+static struct cache *
+open_cache(void)
+{
+	struct cache *c = NULL;
+	char why[512];
+
+	assert_int_equal(cache_open(path, &c, why, sizeof(why)), PS_OK);
+	return c;
+}
+
+static void
+answers(void **state)
+{
+	struct cache *c = open_cache();
+	struct cache_entry e = {0}, g;
+
+	(void)state;
+	e.res = LK_FOUND;
+	snprintf(e.fpr, sizeof(e.fpr), "0123456789ABCDEF0123456789ABCDEF01234567");
+	snprintf(e.url, sizeof(e.url), "https://openpgpkey.example.org/x");
+	e.fetched = 1000;
+	e.expires = 2000;
+	assert_int_equal(cache_put(c, "Bob@Example.ORG", SRC_WKD, &e), 0);
+	/* the domain in any case finds it; the local part is exact */
+	assert_int_equal(cache_get(c, "Bob@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(g.res, LK_FOUND);
+	assert_string_equal(g.fpr, e.fpr);
+	assert_string_equal(g.url, e.url);
+	assert_int_equal(g.fetched, 1000);
+	assert_int_equal(g.expires, 2000);
+	assert_int_equal(cache_get(c, "bob@example.org", SRC_WKD, &g), 0);
+	/* per source */
+	assert_int_equal(cache_get(c, "Bob@example.org", SRC_DANE, &g), 0);
+	/* inconclusive answers are never stored */
+	e.res = LK_TEMPFAIL;
+	assert_int_equal(cache_put(c, "carol@example.org", SRC_WKD, &e), 0);
+	assert_int_equal(cache_get(c, "carol@example.org", SRC_WKD, &g), 0);
+	e.res = LK_BAD;
+	assert_int_equal(cache_put(c, "carol@example.org", SRC_WKD, &e), 0);
+	assert_int_equal(cache_get(c, "carol@example.org", SRC_WKD, &g), 0);
+	/* NOT_FOUND replaces FOUND */
+	e.res = LK_NOT_FOUND;
+	e.fpr[0] = '\0';
+	assert_int_equal(cache_put(c, "Bob@example.org", SRC_WKD, &e), 0);
+	assert_int_equal(cache_get(c, "Bob@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(g.res, LK_NOT_FOUND);
+	cache_close(c);
+}
+
+static void
+domains(void **state)
+{
+	struct cache *c = open_cache();
+
+	(void)state;
+	assert_int_equal(cache_domain_get(c, "example.net", "no-wkd", 100), 0);
+	assert_int_equal(cache_domain_put(c, "Example.NET", "no-wkd", 100, 200), 0);
+	assert_int_equal(cache_domain_get(c, "example.net", "no-wkd", 150), 1);
+	/* expired */
+	assert_int_equal(cache_domain_get(c, "example.net", "no-wkd", 200), 0);
+	/* per kind */
+	assert_int_equal(cache_domain_get(c, "example.net", "no-dnssec", 150), 0);
+	cache_close(c);
+}
+
+static int
+count(const char *addr, void *arg)
+{
+	char *seen = arg;
+	size_t len = strlen(seen);
+
+	snprintf(seen + len, 512 - len, "%s ", addr);
+	return 0;
+}
+
+static void
+pins_and_flush(void **state)
+{
+	struct cache *c = open_cache();
+	struct cache_pin p = {0}, g;
+	struct cache_entry e = {0};
+	char seen[512] = "";
+
+	(void)state;
+	assert_int_equal(cache_pin_get(c, "dave@example.com", &g), 0);
+	snprintf(p.fpr, sizeof(p.fpr), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	p.src = SRC_DANE;
+	p.first_seen = p.last_seen = 10;
+	assert_int_equal(cache_pin_put(c, "dave@example.com", &p), 0);
+	/* last_seen moves only for the pinned fingerprint */
+	assert_int_equal(cache_pin_seen(c, "dave@example.com",
+					"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", 50),
+			 0);
+	assert_int_equal(cache_pin_get(c, "dave@example.com", &g), 1);
+	assert_int_equal(g.last_seen, 10);
+	assert_int_equal(cache_pin_seen(c, "dave@example.com", p.fpr, 60), 0);
+	assert_int_equal(cache_pin_get(c, "dave@example.com", &g), 1);
+	assert_string_equal(g.fpr, p.fpr);
+	assert_int_equal(g.src, SRC_DANE);
+	assert_int_equal(g.first_seen, 10);
+	assert_int_equal(g.last_seen, 60);
+
+	e.res = LK_NOT_FOUND;
+	e.expires = 99;
+	assert_int_equal(cache_put(c, "erin@example.com", SRC_WKD, &e), 0);
+	e.res = LK_FOUND;
+	assert_int_equal(cache_put(c, "frank@example.com", SRC_WKD, &e), 0);
+	assert_int_equal(cache_put(c, "dave@example.com", SRC_DANE, &e), 0);
+	/* --refresh visits pinned and FOUND addresses, not NOT_FOUND ones */
+	assert_int_equal(cache_each_address(c, count, seen), 0);
+	assert_string_equal(seen, "dave@example.com frank@example.com ");
+
+	assert_int_equal(cache_domain_put(c, "example.com", "no-dnssec", 0, 1000), 0);
+	assert_int_equal(cache_flush(c, "dave@Example.com"), 0);
+	assert_int_equal(cache_pin_get(c, "dave@example.com", &g), 0);
+	assert_int_equal(cache_get(c, "dave@example.com", SRC_DANE, (struct cache_entry *)&e), 0);
+	assert_int_equal(cache_domain_get(c, "example.com", "no-dnssec", 5), 0);
+	/* others stay */
+	assert_int_equal(cache_get(c, "frank@example.com", SRC_WKD, (struct cache_entry *)&e), 1);
+	cache_close(c);
+}
+
+/* two processes writing at once: every write lands (WAL, busy timeout) */
+static void
+concurrent(void **state)
+{
+	struct cache_entry e = {0}, g;
+	pid_t pid;
+	int status, found = 0;
+
+	(void)state;
+	e.res = LK_NOT_FOUND;
+	e.expires = 1;
+	pid = fork();
+	assert_true(pid >= 0);
+	{
+		struct cache *c = open_cache();
+		char a[64];
+
+		for (int i = 0; i < 200; i++) {
+			snprintf(a, sizeof(a), "%s%d@example.org", pid == 0 ? "child" : "parent",
+				 i);
+			if (cache_put(c, a, SRC_WKD, &e) != 0) {
+				if (pid == 0)
+					_exit(1);
+				fail_msg("parent write %d failed", i);
+			}
+		}
+		cache_close(c);
+		if (pid == 0)
+			_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	{
+		struct cache *c = open_cache();
+		char a[64];
+
+		for (int i = 0; i < 200; i++) {
+			snprintf(a, sizeof(a), "child%d@example.org", i);
+			found += cache_get(c, a, SRC_WKD, &g);
+			snprintf(a, sizeof(a), "parent%d@example.org", i);
+			found += cache_get(c, a, SRC_WKD, &g);
+		}
+		cache_close(c);
+	}
+	assert_int_equal(found, 400);
+}
+
+static void
+unusable_file(void **state)
+{
+	struct cache *c = NULL;
+	char why[512], bad[300];
+	FILE *f;
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/garbage.sqlite", dir);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("this is not a database, and it is long enough to look like one's header\n", f);
+	fclose(f);
+	assert_int_equal(cache_open(bad, &c, why, sizeof(why)), PS_TEMPFAIL);
+	assert_null(c);
+	assert_non_null(strstr(why, "key cache"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(answers),
+		cmocka_unit_test(domains),
+		cmocka_unit_test(pins_and_flush),
+		cmocka_unit_test(concurrent),
+		cmocka_unit_test(unusable_file),
+	};
+
+	return cmocka_run_group_tests_name("cache", tests, setup, teardown);
+}
