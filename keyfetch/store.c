@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "keyblock.h"
 #include "keyring.h"
 #include "store.h"
 
@@ -96,19 +97,29 @@ store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
 {
 	char filter[PS_ADDR_MAX + 32];
 	gpgme_data_t d = NULL;
+	struct buf bin;
 	long best = -1;
 	gpgme_import_result_t res;
 	gpgme_error_t err;
 
 	*key = NULL;
+	/* gpg sees only what is, packet by packet, a public key */
+	buf_init(&bin, PS_WKD_REPLY_MAX);
+	if (keyblock_check((const unsigned char *)data->data, data->len, &bin, why,
+			   whylen) < 0) {
+		buf_free(&bin);
+		return LK_BAD;
+	}
 	snprintf(filter, sizeof(filter), "keep-uid=mbox = %s", addr);
 	if (gpgme_set_ctx_flag(ctx, "import-filter", filter) != 0 ||
-	    gpgme_data_new_from_mem(&d, data->data, data->len, 0) != 0) {
+	    gpgme_data_new_from_mem(&d, bin.data, bin.len, 0) != 0) {
+		buf_free(&bin);
 		snprintf(why, whylen, "cannot set up the import");
 		return LK_TEMPFAIL;
 	}
 	err = gpgme_op_import(ctx, d);
 	gpgme_data_release(d);
+	buf_free(&bin);
 	gpgme_set_ctx_flag(ctx, "import-filter", "");
 	res = gpgme_op_import_result(ctx);
 	if (err || res == NULL || res->considered == 0) {
