@@ -22,15 +22,6 @@ fpr_of() {
 	gpg --batch --with-colons --import-options show-only --import "$KEYS/$1.pub.asc" 2>/dev/null |
 		awk -F: '/^fpr/ {print $10; exit}'
 }
-wkd_hash() { # z-base-32(SHA-1(lowercased local part)), independently of postseal
-	python3 -c '
-import hashlib, sys
-d = hashlib.sha1(sys.argv[1].split("@")[0].lower().encode()).digest()
-a = "ybndrfg8ejkmcpqxot1uwisza345h769"
-bits = "".join(f"{b:08b}" for b in d)
-print("".join(a[int(bits[i:i + 5].ljust(5, "0"), 2)] for i in range(0, len(bits), 5)))
-' "$1"
-}
 put() { # ADDR FILE [KEYNAME]: serve FILE as ADDR's WKD key (advanced method)
 	local dom=${1#*@} h
 	h=$(wkd_hash "$1")
@@ -253,3 +244,30 @@ ok "postseal-keyfetch --json reports key, source, cache use and pin"
 grep -q "^  pin: $(fpr_of user2-new)" "$T/kf" || fail "--flush: not pinned anew: $(cat "$T/kf")"
 grep -q "^  wkd: FOUND" "$T/kf" || fail "--flush: WKD not asked again: $(cat "$T/kf")"
 ok "--flush forgets cached answers and the pin, then the address is looked up afresh"
+
+# --- a revocation published later is picked up -----------------------------------
+RH=$T/rev; mkdir -m 700 "$RH"
+gpg --homedir "$RH" --batch -q --passphrase '' --quick-gen-key 'User5 <user5@example.net>' ed25519 sign never 2>/dev/null
+RF=$(gpg --homedir "$RH" --with-colons --list-keys user5@example.net 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+gpg --homedir "$RH" --batch -q --passphrase '' --quick-add-key "$RF" cv25519 encr never 2>/dev/null
+gpg --homedir "$RH" --export "$RF" > "$T/rev.gpg"
+put user5@example.net "$T/rev.gpg"
+msg user5@example.net "before revocation" > "$T/msg"
+send conf user5@example.net
+[ "$(cat "$T/rc")" = 0 ] || fail "user5: exit $(cat "$T/rc"): $(cat "$T/err")"
+pf_wait_delivered "$PF" $((before + 6)) || fail "user5's copy did not arrive"
+header_of "$(newest user5@example.net)" | grep -q '^Content-Type: multipart/encrypted;' || fail "user5's copy is not encrypted"
+# the revocation certificate gpg made at key generation
+sed 's/^:-----BEGIN/-----BEGIN/' "$RH/openpgp-revocs.d/$RF.rev" | gpg --homedir "$RH" --batch -q --import 2>/dev/null
+gpg --homedir "$RH" --export "$RF" > "$T/rev.gpg"
+gpgconf --homedir "$RH" --kill all
+put user5@example.net "$T/rev.gpg"
+"$KEYFETCH" -C "$T/conf" --refresh user5@example.net > "$T/kf" 2>&1; rc=$?
+[ "$rc" = 75 ] || fail "revocation: keyfetch exit $rc, want 75: $(cat "$T/kf")"
+grep -q '^  wkd: BAD (no usable key' "$T/kf" || fail "revocation: $(cat "$T/kf")"
+grep -q '^  pinned: BAD (key .* is no longer usable' "$T/kf" || fail "revocation: the pin still counts: $(cat "$T/kf")"
+send conf user5@example.net
+[ "$(cat "$T/rc")" = 75 ] || fail "revocation: postseal exit $(cat "$T/rc"), want 75: $(cat "$T/err")"
+sleep 1
+[ "$(delivered)" = $((before + 6)) ] || fail "revocation: something was delivered"
+ok "--refresh picks up a revocation: the revoked key is no longer used, not even as the pin"

@@ -2,7 +2,7 @@
 # Web Key Directory lookups by postseal-keyfetch against a real nginx over
 # HTTPS with a throwaway CA: found, not found, a bad certificate, an
 # oversize reply, a redirect to http, a 500, a key with a foreign user ID,
-# two keys in one reply, an expired key. TEMPFAIL and BAD never become
+# two keys in one reply, an expired key, a revoked key. TEMPFAIL and BAD never become
 # "no key". Found keys go into postseal's keyring, never the user's.
 . "$SRCDIR/tests/integration/lib/common.sh" || exit 99
 . "$LIB/nginx.sh" || exit 99
@@ -27,11 +27,6 @@ dns-forwarder = 127.0.0.1@9
 EOF2
 chmod 600 "$T/conf"
 
-# wkd_path ADDR: the advanced-method path, computed by gpg (independent)
-wkd_hash() {
-	gpg --homedir "$T/d" --with-wkd-hash --list-keys "<$1>" 2>/dev/null |
-		sed -n "s/^ *\([a-z0-9]\{32\}\)@${1#*@}\$/\1/p" | head -n1
-}
 put() { # ADDR FILE: serve FILE as ADDR's key (advanced method)
 	local dom=${1#*@} h
 	h=$(wkd_hash "$1")
@@ -48,7 +43,8 @@ bin grace > "$T/grace.gpg"; put grace@example.com "$T/grace.gpg"
 bin bob > "$T/bob.gpg"; put bob@example.net "$T/bob.gpg"
 bin heidi > "$T/heidi.gpg"; put heidi@example.org "$T/heidi.gpg"
 cat <(bin user2-old) <(bin user2-new) > "$T/user2.gpg"; put user2@example.org "$T/user2.gpg"
-head -c 300000 /dev/urandom > "$T/big"; put frank@example.org "$T/big"
+head -c 300000 /dev/urandom > "$T/big"; put huge@example.org "$T/big"
+bin frank > "$T/frank.gpg"; put frank@example.org "$T/frank.gpg"
 
 kf() { "$KEYFETCH" -C "$T/conf" "$@" > "$T/out" 2> "$T/err"; echo $? > "$T/rc"; }
 line() { grep "^$1 " "$T/out"; }
@@ -78,10 +74,15 @@ wkdline bob@example.net | grep -q '^  wkd: BAD' || fail "bad cert: $(cat "$T/out
 grep -q '^bob@example.net - unknown$' "$T/out" || fail "bad cert is not 'unknown': $(cat "$T/out")"
 ok "a bad certificate is BAD and the address stays unknown (exit 75), not 'no key'"
 
-kf frank@example.org
-wkdline frank@example.org | grep -q 'BAD (reply larger than the limit)' || fail "oversize: $(cat "$T/out")"
+kf huge@example.org
+wkdline huge@example.org | grep -q 'BAD (reply larger than the limit)' || fail "oversize: $(cat "$T/out")"
 [ "$(cat "$T/rc")" = 75 ] || fail "oversize: exit $(cat "$T/rc")"
 ok "a reply over 256 KiB is BAD"
+
+kf frank@example.org
+wkdline frank@example.org | grep -q 'BAD (no usable key' || fail "revoked: $(cat "$T/out")"
+grep -qx 'frank@example.org - unknown' "$T/out" || fail "revoked: $(cat "$T/out")"
+ok "a revoked key from WKD is BAD, never used"
 
 kf heidi@example.org
 wkdline heidi@example.org | grep -q 'BAD (no usable key' || fail "expired: $(cat "$T/out")"

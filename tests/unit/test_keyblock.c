@@ -17,6 +17,7 @@ static int
 check(const void *p, size_t n)
 {
 	why[0] = '\0';
+	buf_free(&out);
 	buf_init(&out, 1 << 20);
 	return keyblock_check(p, n, &out, why, sizeof(why));
 }

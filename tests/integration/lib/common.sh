@@ -24,6 +24,19 @@ fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
 ok() { printf 'ok - %s\n' "$*"; }
 
+# wkd_hash ADDR: the WKD file name of ADDR's local part, z-base-32 of the
+# SHA-1 of the lowercased local part, computed here independently of
+# postseal (draft-koch-openpgp-webkey-service section 3.1)
+wkd_hash() {
+	python3 -c '
+import hashlib, sys
+d = hashlib.sha1(sys.argv[1].rsplit("@", 1)[0].lower().encode()).digest()
+a = "ybndrfg8ejkmcpqxot1uwisza345h769"
+bits = "".join(f"{b:08b}" for b in d)
+print("".join(a[int(bits[i:i + 5].ljust(5, "0"), 2)] for i in range(0, len(bits), 5)))
+' "$1"
+}
+
 # keyid NAME: the encryption subkey ID of a committed test key
 keyid() { awk -v n="$1" '$1==n {print $2}' "$KEYS/keyids.txt"; }
 
