@@ -19,9 +19,9 @@ touching the network stack (no tc/netem):
        that accepts "CONNECT host:port", answers 200 and then behaves as a
        --tcp forward to 127.0.0.1:TARGET_PORT whatever host was asked for.
 
-LISTEN_PORT 0 picks a free port; with --same-port, one free port number is
-picked for a --tcp and a --udp listener given as 0 together (DNS over UDP
-and TCP on one port).  Once listening, the ports in use are written, one
+LISTEN_PORT 0 picks a free port; with --same-port, a --tcp and a --udp
+listener given as 0 with the same TARGET_PORT get one port number (DNS
+over UDP and TCP on one port).  Once listening, the ports in use are written, one
 "KIND LISTEN TARGET" line each, to --ready FILE (written atomically), and
 every connection or datagram is logged as one line on stderr (so a caller
 can count network use).  Runs until SIGTERM/SIGINT.
@@ -242,7 +242,8 @@ async def main():
     ap.add_argument("--udp", type=spec, action="append", default=[])
     ap.add_argument("--connect", type=spec, action="append", default=[])
     ap.add_argument("--same-port", action="store_true",
-                    help="the first --tcp and --udp with LISTEN 0 share one port")
+                    help="a --tcp and a --udp with LISTEN 0 and the same "
+                    "TARGET share one port number")
     ap.add_argument("--first-only", action="store_true",
                     help="TCP: delay only the first answer bytes of a connection")
     ap.add_argument("--ready", required=True)
@@ -251,13 +252,14 @@ async def main():
     loop = asyncio.get_running_loop()
     lines, fronts, servers = [], [], []
 
-    pre_tcp = pre_udp = None
+    pre_tcp, pre_udp = {}, {}  # target -> pre-bound socket
     if args.same_port:
-        pre_tcp, pre_udp = free_pair()
+        for listen, target in args.udp:
+            if listen == 0 and (0, target) in args.tcp and target not in pre_udp:
+                pre_tcp[target], pre_udp[target] = free_pair()
     for listen, target in args.tcp:
-        sock = None
-        if listen == 0 and pre_tcp is not None:
-            sock, pre_tcp = pre_tcp, None
+        if listen == 0 and target in pre_tcp:
+            sock = pre_tcp.pop(target)
             sock.listen(128)
             srv = await asyncio.start_server(tcp_handler(target, delay, args.first_only),
                                              sock=sock)
@@ -272,8 +274,8 @@ async def main():
         servers.append(srv)
         lines.append("connect %d %d" % (srv.sockets[0].getsockname()[1], target))
     for listen, target in args.udp:
-        if listen == 0 and pre_udp is not None:
-            sock, pre_udp = pre_udp, None
+        if listen == 0 and target in pre_udp:
+            sock = pre_udp.pop(target)
             transport, front = await loop.create_datagram_endpoint(
                 lambda: UdpFront(target, delay), sock=sock)
         else:

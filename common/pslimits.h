@@ -33,6 +33,9 @@
 /* The site or user configuration file. */
 #define PS_CONFIG_MAX (64 * 1024)
 
+/* [default], [domain ...] and [address ...] sections of one file. */
+#define PS_POLICY_SECTIONS_MAX 16384
+
 /* One configuration line. */
 #define PS_CONFIG_LINE_MAX 1024
 

@@ -82,22 +82,23 @@ disc_free(struct disc_result *r, size_t n)
 }
 
 static int
-enabled(const struct disc_opts *o, enum lk_source s)
+enabled(const struct disc_sources *ds, enum lk_source s)
 {
-	for (size_t i = 0; i < o->norder; i++)
-		if (o->order[i] == s)
+	for (size_t i = 0; i < ds->norder; i++)
+		if (ds->order[i] == s)
 			return 1;
 	return 0;
 }
 
 static int
-source_usable(const struct disc_opts *o, enum lk_source s)
+source_usable(const struct disc_opts *o, const struct disc_sources *ds,
+	      enum lk_source s)
 {
 	if (s == SRC_VKS && o->wkd.vks_server == NULL)
 		return 0;
 	if (s == SRC_HKP && o->wkd.hkp_server == NULL)
 		return 0;
-	return enabled(o, s);
+	return enabled(ds, s);
 }
 
 static const char *
@@ -170,7 +171,7 @@ cache_answer(struct discovery *d, const char *addr, enum lk_source s,
 }
 
 static void
-decide(struct discovery *d, const char *addr, const struct disc_opts *o,
+decide(struct discovery *d, const char *addr, const struct disc_sources *o,
        struct disc_result *r, gpgme_key_t *keys, time_t now)
 {
 	int inconclusive = 0, any_net = 0, have_pin;
@@ -411,7 +412,7 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 	unsigned char *need = NULL;
 	time_t now = time(NULL);
 	enum ps_status st = PS_OK;
-	int any_need = 0, store_needed = 0;
+	int any_need = 0, store_needed = 0, any_local = 0;
 
 	memset(out, 0, n * sizeof(*out));
 	for (size_t i = 0; i < n; i++)
@@ -424,8 +425,10 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
 	}
-	/* 1. the local keyring */
-	if (enabled(o, SRC_LOCAL)) {
+	/* 1. the local keyring, for all addresses at once */
+	for (size_t i = 0; i < n; i++)
+		any_local |= enabled(&o->per[i], SRC_LOCAL);
+	if (any_local) {
 		if ((st = keyring_init(why, whylen)) != PS_OK ||
 		    (d->user == NULL &&
 		     (st = keyring_context(&d->user, why, whylen)) != PS_OK) ||
@@ -435,8 +438,8 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct disc_result *r = &out[i];
 
-		r->asked[SRC_LOCAL] = enabled(o, SRC_LOCAL) ? ASK_CACHE : ASK_OFF;
-		if (local[i] != NULL) {
+		r->asked[SRC_LOCAL] = enabled(&o->per[i], SRC_LOCAL) ? ASK_CACHE : ASK_OFF;
+		if (local[i] != NULL && r->asked[SRC_LOCAL] != ASK_OFF) {
 			r->ans[SRC_LOCAL].res = LK_FOUND;
 			snprintf(r->ans[SRC_LOCAL].why, sizeof(r->ans[SRC_LOCAL].why),
 				 "key %s", local[i]->subkeys->fpr);
@@ -448,7 +451,7 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 			snprintf(r->why, sizeof(r->why), "key from the local keyring");
 			continue;
 		}
-		if (enabled(o, SRC_LOCAL)) {
+		if (r->asked[SRC_LOCAL] != ASK_OFF) {
 			r->ans[SRC_LOCAL].res = LK_NOT_FOUND;
 			snprintf(r->ans[SRC_LOCAL].why, sizeof(r->ans[SRC_LOCAL].why),
 				 "no usable key with this address");
@@ -471,7 +474,7 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
 			enum lk_source src = net_sources[s];
 
-			if (!source_usable(o, src))
+			if (!source_usable(o, &o->per[i], src))
 				continue;
 			from_cache(d, addrs[i], src, now, o, r, ki);
 			if (r->asked[src] == ASK_CACHE && r->ans[src].res == LK_FOUND)
@@ -480,7 +483,7 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
 			enum lk_source src = net_sources[s];
 
-			if (!source_usable(o, src) || r->asked[src] == ASK_CACHE)
+			if (!source_usable(o, &o->per[i], src) || r->asked[src] == ASK_CACHE)
 				continue;
 			if (cached_key) {
 				/* a cached key never waits on the network */
@@ -500,7 +503,7 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 	/* 4. decide */
 	for (size_t i = 0; i < n; i++)
 		if (out[i].state != DS_KEY)
-			decide(d, addrs[i], o, &out[i], keys + i * SRC_COUNT, now);
+			decide(d, addrs[i], &o->per[i], &out[i], keys + i * SRC_COUNT, now);
 out:
 	for (size_t i = 0; keys != NULL && i < n * SRC_COUNT; i++)
 		if (keys[i] != NULL)
@@ -515,15 +518,20 @@ out:
 }
 
 void
+disc_sources_from_policy(struct disc_sources *ds, const struct pol_effective *pe)
+{
+	memcpy(ds->order, pe->v.sources, sizeof(ds->order));
+	ds->norder = pe->v.nsources;
+	ds->key_change = pe->v.key_change;
+}
+
+void
 disc_opts_from_config(struct disc_opts *o, const struct ps_config *cf)
 {
 	memset(o, 0, sizeof(*o));
-	memcpy(o->order, cf->sources, sizeof(o->order));
-	o->norder = cf->nsources;
-	o->key_change = cf->key_change;
 	o->wkd.ca_file = cf->ca_file[0] ? cf->ca_file : NULL;
 	o->wkd.connect_to = cf->connect_to[0] ? cf->connect_to : NULL;
-	o->wkd.timeout_ms = cf->lookup_timeout_ms;
+	o->wkd.timeout_ms = 5000;
 	o->wkd.vks_server = cf->vks_server[0] ? cf->vks_server : NULL;
 	o->wkd.hkp_server = cf->hkp_server[0] ? cf->hkp_server : NULL;
 	o->dane.forwarder = cf->dns_forwarder[0] ? cf->dns_forwarder : NULL;

@@ -49,10 +49,15 @@
 #include "status.h"
 #include "wkdfetch.h"
 
-struct disc_opts {
+/* One address's sources (its policy). */
+struct disc_sources {
 	enum lk_source order[SRC_COUNT]; /* enabled sources, preferred first */
 	size_t norder;
 	enum key_change key_change;
+};
+
+struct disc_opts {
+	const struct disc_sources *per; /* one per address */
 	struct wkd_opts wkd; /* also VKS/HKP servers and the deadline */
 	struct dane_opts dane;
 	int refresh;
@@ -103,9 +108,14 @@ void disc_free(struct disc_result *r, size_t n);
 
 struct ps_config;
 
-/* The options a configuration gives (sources, key-change, servers,
- * deadline, resolver). */
+/* The options a configuration gives (servers, resolver); per and the
+ * deadline (wkd.timeout_ms) are the caller's. */
 void disc_opts_from_config(struct disc_opts *o, const struct ps_config *cf);
+
+struct pol_effective;
+/* An address's sources and key-change from its effective policy. */
+void disc_sources_from_policy(struct disc_sources *ds,
+			      const struct pol_effective *pe);
 
 /* One line on what the sources said, for error messages:
  * "dane: TEMPFAIL (why); wkd: BAD (why)". */

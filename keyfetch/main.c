@@ -32,6 +32,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "lookup.h"
+#include "policy.h"
 
 #define REFRESH_BATCH 64
 
@@ -254,7 +255,7 @@ main(int argc, char **argv)
 			return ps_exit_code(PS_DATAERR);
 		}
 	}
-	if ((st = config_load_site(&cf, conffile, why, sizeof(why))) != PS_OK) {
+	if ((st = config_load_all(&cf, conffile, why, sizeof(why))) != PS_OK) {
 		log_warnx("%s", why);
 		return ps_exit_code(st);
 	}
@@ -288,9 +289,24 @@ main(int argc, char **argv)
 	for (int off = 0; off < n; off += REFRESH_BATCH) {
 		int cnt = n - off < REFRESH_BATCH ? n - off : REFRESH_BATCH;
 		struct disc_result *res = calloc((size_t)cnt, sizeof(*res));
+		struct disc_sources *ds = calloc((size_t)cnt, sizeof(*ds));
 
-		if (res == NULL)
+		if (res == NULL || ds == NULL)
 			fatalx("out of memory");
+		/* each address's sources by its policy; one deadline, the
+		 * longest any of them allows */
+		o.wkd.timeout_ms = 0;
+		for (int k = 0; k < cnt; k++) {
+			struct pol_effective pe;
+
+			pol_resolve(&cf.policy, &cf.user, addrs[off + k], &pe);
+			if (pe.warn[0] != '\0')
+				log_warnx("%s", pe.warn);
+			disc_sources_from_policy(&ds[k], &pe);
+			if (pe.v.lookup_timeout_ms > o.wkd.timeout_ms)
+				o.wkd.timeout_ms = pe.v.lookup_timeout_ms;
+		}
+		o.per = ds;
 		if (progress)
 			fprintf(stderr, "\rrefreshing %d-%d of %d ...", off + 1, off + cnt, n);
 		if ((st = discover_keys(&d, addrs + off, (size_t)cnt, &o, res, why,
@@ -327,12 +343,14 @@ main(int argc, char **argv)
 		}
 		disc_free(res, (size_t)cnt);
 		free(res);
+		free(ds);
 	}
 	if (progress)
 		fprintf(stderr, "\rrefreshed %d address%s%20s\n", n, n == 1 ? "" : "es", "");
 	if (json)
 		printf("\n]\n");
 	discovery_close(&d);
+	config_free(&cf);
 	for (size_t k = 0; k < all.n; k++)
 		free(all.v[k]);
 	free(all.v);

@@ -19,16 +19,18 @@ config_defaults(struct ps_config *cf)
 	memset(cf, 0, sizeof(*cf));
 	cf->mode = TRANSPORT_SENDMAIL;
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
-	cf->lookup_timeout_ms = 5000;
-	cf->sources[0] = SRC_LOCAL;
-	cf->sources[1] = SRC_PINNED;
-	cf->sources[2] = SRC_DANE;
-	cf->sources[3] = SRC_WKD;
-	cf->nsources = 4;
-	cf->key_change = KC_REFUSE;
+	pol_file_init(&cf->policy);
+	pol_file_init(&cf->user);
 }
 
-enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH, SEC_DEFAULT };
+void
+config_free(struct ps_config *cf)
+{
+	pol_file_free(&cf->policy);
+	pol_file_free(&cf->user);
+}
+
+enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH, SEC_POLICY, SEC_SKIP };
 
 struct parse_state {
 	struct ps_config *cf;
@@ -37,8 +39,7 @@ struct parse_state {
 	enum section sec;
 	int seen_transport;
 	int seen_keyfetch;
-	int seen_default;
-	size_t sources_line;
+	int nerrors;
 	unsigned seen_keys; /* bit per key in the current section */
 	char *why;
 	size_t whylen;
@@ -56,8 +57,12 @@ perr(struct parse_state *ps, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return ps_fail(PS_CONFIG, ps->why, ps->whylen, "%s:%zu: %s", ps->name,
-		       ps->lineno, msg);
+	if (ps->nerrors++ == 0)
+		ps_fail(PS_CONFIG, ps->why, ps->whylen, "%s:%zu: %s", ps->name,
+			ps->lineno, msg);
+	if (ps->cf->errors != NULL)
+		buf_printf(ps->cf->errors, "%s:%zu: %s\n", ps->name, ps->lineno, msg);
+	return PS_CONFIG;
 }
 
 static char *
@@ -83,19 +88,16 @@ section_line(struct parse_state *ps, char *line)
 		return perr(ps, "malformed section header");
 	*end = '\0';
 	name = trim(line + 1);
+	if (ps->cf->user_file &&
+	    (strcmp(name, "transport") == 0 || strcmp(name, "keyfetch") == 0)) {
+		ps->sec = SEC_SKIP;
+		return perr(ps, "[%s] belongs in the site file, not a user's", name);
+	}
 	if (strcmp(name, "transport") == 0) {
 		if (ps->seen_transport)
 			return perr(ps, "duplicate section [%s]", name);
 		ps->seen_transport = 1;
 		ps->sec = SEC_TRANSPORT;
-		ps->seen_keys = 0;
-		return PS_OK;
-	}
-	if (strcmp(name, "default") == 0) {
-		if (ps->seen_default)
-			return perr(ps, "duplicate section [%s]", name);
-		ps->seen_default = 1;
-		ps->sec = SEC_DEFAULT;
 		ps->seen_keys = 0;
 		return PS_OK;
 	}
@@ -106,6 +108,19 @@ section_line(struct parse_state *ps, char *line)
 		ps->sec = SEC_KEYFETCH;
 		ps->seen_keys = 0;
 		return PS_OK;
+	}
+	{
+		char reason[PS_WHY_MAX];
+		int r = pol_section_start(&ps->cf->policy, name, (int)ps->lineno, reason,
+					  sizeof(reason));
+
+		if (r > 0) {
+			ps->sec = SEC_POLICY;
+			return PS_OK;
+		}
+		ps->sec = SEC_SKIP;
+		if (r < 0)
+			return perr(ps, "%s", reason);
 	}
 	return perr(ps, "unknown section [%.60s]", name);
 }
@@ -158,7 +173,7 @@ static enum ps_status
 keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"ca-file", "connect-to",
-					   "lookup-timeout", "dns-forwarder",
+					   "dns-forwarder",
 					   "trust-anchor", "vks-server",
 					   "hkp-server", NULL};
 	enum ps_status st;
@@ -193,69 +208,7 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 				"0123456789.-:[] ") != strlen(val))
 			return perr(ps, "bad value for connect-to (HOST:PORT:ADDR:PORT ...)");
 		snprintf(ps->cf->connect_to, sizeof(ps->cf->connect_to), "%s", val);
-	} else {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(val, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 1 || v > 60)
-			return perr(ps, "lookup-timeout must be 1 to 60 (seconds), not "
-					"\"%.30s\"", val);
-		ps->cf->lookup_timeout_ms = v * 1000;
 	}
-	return PS_OK;
-}
-
-static enum ps_status
-default_key(struct parse_state *ps, const char *key, const char *val)
-{
-	static const char *const keys[] = {"sources", "key-change", NULL};
-	enum ps_status st;
-
-	if ((st = known_key_once(ps, keys, "default", key)) != PS_OK)
-		return st;
-	if (strcmp(key, "key-change") == 0) {
-		if (strcmp(val, "refuse") == 0)
-			ps->cf->key_change = KC_REFUSE;
-		else if (strcmp(val, "warn") == 0)
-			ps->cf->key_change = KC_WARN;
-		else if (strcmp(val, "accept") == 0)
-			ps->cf->key_change = KC_ACCEPT;
-		else
-			return perr(ps, "bad value \"%.60s\" for key-change (refuse, "
-					"warn, accept)",
-				    val);
-		return PS_OK;
-	}
-	ps->cf->nsources = 0;
-	for (const char *p = val; *p != '\0';) {
-		char name[16];
-		size_t len = strcspn(p, " \t,");
-		int src;
-
-		if (len == 0) {
-			p++;
-			continue;
-		}
-		if (len >= sizeof(name))
-			return perr(ps, "unknown source \"%.*s\" (local pinned dane wkd vks hkp)",
-				    (int)(len > 60 ? 60 : len), p);
-		memcpy(name, p, len);
-		name[len] = '\0';
-		if ((src = lk_source_by_name(name)) < 0)
-			return perr(ps, "unknown source \"%s\" (local pinned dane wkd vks "
-					"hkp)",
-				    name);
-		for (size_t k = 0; k < ps->cf->nsources; k++)
-			if ((int)ps->cf->sources[k] == src)
-				return perr(ps, "source \"%s\" named twice", name);
-		ps->cf->sources[ps->cf->nsources++] = (enum lk_source)src;
-		p += len;
-	}
-	if (ps->cf->nsources == 0)
-		return perr(ps, "sources names no source");
-	ps->sources_line = ps->lineno;
 	return PS_OK;
 }
 
@@ -279,8 +232,16 @@ key_line(struct parse_state *ps, char *line)
 		return transport_key(ps, key, val);
 	case SEC_KEYFETCH:
 		return keyfetch_key(ps, key, val);
-	case SEC_DEFAULT:
-		return default_key(ps, key, val);
+	case SEC_POLICY: {
+		char reason[PS_WHY_MAX];
+
+		if (pol_set(&ps->cf->policy, key, val, (int)ps->lineno, ps->cf->user_file,
+			    reason, sizeof(reason)) != PS_OK)
+			return perr(ps, "%s", reason);
+		return PS_OK;
+	}
+	case SEC_SKIP:
+		return PS_OK; /* the section header was already an error */
 	case SEC_NONE:
 	default:
 		return perr(ps, "key \"%.60s\" outside of any [section]", key);
@@ -324,36 +285,40 @@ config_parse(struct ps_config *cf, const char *name, const char *text,
 			st = section_line(&ps, s);
 		else
 			st = key_line(&ps, s);
-		if (st != PS_OK)
+		if (st != PS_OK && cf->errors == NULL)
 			return st;
 	}
+	if (ps.nerrors > 0)
+		return PS_CONFIG;
 	/* a keyserver source needs its server, wherever that is set */
-	for (size_t k = 0; k < cf->nsources; k++) {
-		if ((cf->sources[k] == SRC_VKS && cf->vks_server[0] == '\0') ||
-		    (cf->sources[k] == SRC_HKP && cf->hkp_server[0] == '\0')) {
-			ps.lineno = ps.sources_line;
-			return perr(&ps, "source %s needs %s-server in [keyfetch]",
-				    lk_source_name(cf->sources[k]),
-				    lk_source_name(cf->sources[k]));
+	{
+		char reason[PS_WHY_MAX];
+		int line = 0;
+
+		if (pol_check(&cf->policy, cf->vks_server, cf->hkp_server, &line, reason,
+			      sizeof(reason)) != PS_OK) {
+			ps.lineno = (size_t)line;
+			return perr(&ps, "%s", reason);
 		}
 	}
 	return PS_OK;
 }
 
 enum ps_status
-config_load(struct ps_config *cf, const char *path, int missing_ok, char *why,
-	    size_t whylen)
+config_load_into(struct ps_config *cf, const char *path, int missing_ok, char *why,
+		 size_t whylen)
 {
 	char reason[PS_WHY_MAX];
 	struct buf text;
 	enum ps_status st;
 	int fd, missing;
 
-	config_defaults(cf);
 	fd = secure_open(path, &missing, reason, sizeof(reason));
 	if (fd < 0) {
 		if (missing && missing_ok)
 			return PS_OK;
+		if (cf->errors != NULL)
+			buf_printf(cf->errors, "%s\n", reason);
 		return ps_fail(PS_CONFIG, why, whylen, "%s", reason);
 	}
 	buf_init(&text, PS_CONFIG_MAX);
@@ -375,11 +340,20 @@ config_load(struct ps_config *cf, const char *path, int missing_ok, char *why,
 		}
 	}
 	snprintf(cf->path, sizeof(cf->path), "%s", path);
+	snprintf(cf->policy.path, sizeof(cf->policy.path), "%s", path);
 	st = config_parse(cf, path, buf_str(&text), text.len, why, whylen);
 out:
 	buf_free(&text);
 	close(fd);
 	return st;
+}
+
+enum ps_status
+config_load(struct ps_config *cf, const char *path, int missing_ok, char *why,
+	    size_t whylen)
+{
+	config_defaults(cf);
+	return config_load_into(cf, path, missing_ok, why, whylen);
 }
 
 enum ps_status
@@ -389,4 +363,47 @@ config_load_site(struct ps_config *cf, const char *cli_path, char *why,
 	if (cli_path != NULL)
 		return config_load(cf, cli_path, 0, why, whylen);
 	return config_load(cf, PS_CONFIG_FILE, 1, why, whylen);
+}
+
+enum ps_status
+config_load_user(struct ps_config *cf, char *why, size_t whylen)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char path[PATH_MAX];
+	struct ps_config u;
+	enum ps_status st;
+	int n;
+
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(path, sizeof(path), "%s/postseal/postseal.conf", xdg);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(path, sizeof(path), "%s/.config/postseal/postseal.conf", home);
+	else
+		return PS_OK;
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return PS_OK;
+	config_defaults(&u);
+	u.user_file = 1;
+	u.errors = cf->errors;
+	/* vks/hkp servers are the site's */
+	snprintf(u.vks_server, sizeof(u.vks_server), "%s", cf->vks_server);
+	snprintf(u.hkp_server, sizeof(u.hkp_server), "%s", cf->hkp_server);
+	st = config_load_into(&u, path, 1, why, whylen);
+	if (st != PS_OK) {
+		config_free(&u);
+		return st;
+	}
+	pol_file_free(&cf->user);
+	cf->user = u.policy;
+	return PS_OK;
+}
+
+enum ps_status
+config_load_all(struct ps_config *cf, const char *cli_path, char *why, size_t whylen)
+{
+	enum ps_status st = config_load_site(cf, cli_path, why, whylen);
+
+	if (st == PS_OK)
+		st = config_load_user(cf, why, whylen);
+	return st;
 }

@@ -21,14 +21,16 @@
  *	  [keyfetch]  ca-file = /absolute/path (CA bundle for HTTPS lookups)
  *	              connect-to = HOST:PORT:ADDR:PORT (send a host's
  *	                 connections elsewhere; for test set-ups)
- *	              lookup-timeout = N (seconds, 1-60; default 5)
  *	              dns-forwarder = ADDR[@PORT] (validating lookups go there)
  *	              trust-anchor = /absolute/path (DNSSEC anchor file)
  *	              vks-server = https://HOST (VKS keyserver, off when unset)
  *	              hkp-server = https://HOST (HKP keyserver, off when unset)
- *	  [default]   sources = local pinned dane wkd (order of preference;
- *	                 also vks, hkp)
- *	              key-change = refuse | warn | accept
+ *	  [default], [domain D], [domain *.D], [address A]: the per-recipient
+ *	              policy (policy.h)
+ *
+ *	The user's file (config_load_user()) may hold policy sections only.
+ *	With errors set, config_parse() goes on after an error and appends
+ *	every "file:line: reason" line to it (for "postseal policy check").
  *--*/
 #ifndef PS_CONFIG_H
 #define PS_CONFIG_H
@@ -36,7 +38,9 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "lookup.h"
+#include "policy.h"
 #include "status.h"
 
 enum transport_mode { TRANSPORT_SENDMAIL };
@@ -49,23 +53,29 @@ struct ps_config {
 	/* [keyfetch] */
 	char ca_file[PATH_MAX];	   /* CA bundle for WKD/VKS/HKP, "" = system */
 	char connect_to[512];	   /* curl CONNECT_TO override (tests) */
-	long lookup_timeout_ms;	   /* the lookup loop's deadline */
 	char dns_forwarder[128];   /* "ADDR@PORT", "" = resolv.conf */
 	char trust_anchor[PATH_MAX]; /* "" = the root key of dns-root-data */
 	char vks_server[256];	   /* "" = VKS off */
 	char hkp_server[256];	   /* "" = HKP off */
-	/* [default] */
-	enum lk_source sources[SRC_COUNT]; /* enabled, preferred first */
-	size_t nsources;
-	enum key_change key_change;
+	/* [default], [domain ...], [address ...] */
+	struct pol_file policy;
+	struct pol_file user; /* the user's file, when there is one */
+	struct buf *errors;   /* NULL, or: collect every error here */
+	int user_file;	      /* parsing the user's file */
 };
 
 void config_defaults(struct ps_config *cf);
+void config_free(struct ps_config *cf);
 
 /* Parse the text of a configuration file; name is used in messages. */
 enum ps_status config_parse(struct ps_config *cf, const char *name,
 			    const char *text, size_t len, char *why,
 			    size_t whylen);
+
+/* Read and parse path into cf as it is (config_load() starts from the
+ * defaults); a missing file is fine when missing_ok. */
+enum ps_status config_load_into(struct ps_config *cf, const char *path,
+				int missing_ok, char *why, size_t whylen);
 
 /* Read and parse path; *missing is set when it does not exist. */
 enum ps_status config_load(struct ps_config *cf, const char *path,
@@ -75,5 +85,13 @@ enum ps_status config_load(struct ps_config *cf, const char *path,
  * absence means the defaults). */
 enum ps_status config_load_site(struct ps_config *cf, const char *cli_path,
 				char *why, size_t whylen);
+
+/* The user's file, $XDG_CONFIG_HOME/postseal/postseal.conf (or
+ * ~/.config/...), into cf->user; its absence is not an error. */
+enum ps_status config_load_user(struct ps_config *cf, char *why, size_t whylen);
+
+/* Site file and user file. */
+enum ps_status config_load_all(struct ps_config *cf, const char *cli_path,
+			       char *why, size_t whylen);
 
 #endif

@@ -33,7 +33,9 @@ struct rcpt {
 	char addr[PS_ADDR_MAX + 1];
 	int visible;
 	void *key; /* gpgme_key_t once looked up, or NULL */
-	int src;   /* its source (enum lk_source) */
+	int src;   /* its source (enum lk_source); SRC_COUNT: postseal's keyring */
+	int protect_subject; /* its policy */
+	int to_self;	     /* its policy: encrypt-to-self */
 };
 
 struct rcptlist {

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "buf.h"
 #include "compose.h"
 #include "discover.h"
+#include "policy.h"
 #include "conf.h"
 #include "envelope.h"
 #include "fileio.h"
@@ -72,74 +75,293 @@ add_missing_fields(struct header *h, const char *sender, char *why,
 	return PS_OK;
 }
 
-/* Every recipient's key, by the configured sources (discover.h). A
- * recipient whose lookup was inconclusive, or whose key changed against
- * key-change = refuse, fails the whole submission before anything is
- * sent: never plaintext in their place. */
+/* The gateway key of a policy: a fingerprint in the user's keyring or in
+ * postseal's, or a key file imported into postseal's keyring. */
 static enum ps_status
-lookup_keys(struct rcptlist *l, const struct ps_config *cf, struct discovery *d,
+gateway_key(struct discovery *d, const char *spec, gpgme_key_t *key, int *src,
 	    char *why, size_t whylen)
 {
-	struct disc_result *res = NULL;
-	struct disc_opts o;
-	char **addrs = NULL;
-	size_t unknown = 0, changed = 0;
-	const char *first = NULL;
+	gpgme_import_result_t res;
+	gpgme_data_t data = NULL;
+	gpgme_error_t err;
+	const char *fpr = spec;
 	enum ps_status st;
 
+	*key = NULL;
+	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
+		return st;
+	if (spec[0] == '/') {
+		int fd = open(spec, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd < 0)
+			return ps_fail(PS_CONFIG, why, whylen, "gateway-key %s: %s", spec,
+				       strerror(errno));
+		err = gpgme_data_new_from_fd(&data, fd);
+		if (!err)
+			err = gpgme_op_import(d->store, data);
+		gpgme_data_release(data);
+		close(fd);
+		res = err ? NULL : gpgme_op_import_result(d->store);
+		if (res == NULL || res->imports == NULL || res->imports->fpr == NULL)
+			return ps_fail(PS_CONFIG, why, whylen, "gateway-key %s: no key in it",
+				       spec);
+		fpr = res->imports->fpr;
+	}
+	if (d->user != NULL && gpgme_get_key(d->user, fpr, key, 0) == 0) {
+		*src = SRC_LOCAL;
+	} else if (gpgme_get_key(d->store, fpr, key, 0) == 0) {
+		*src = SRC_COUNT;
+	} else
+		return ps_fail(PS_CONFIG, why, whylen,
+			       "gateway-key %s is in neither keyring", spec);
+	if ((*key)->revoked || (*key)->expired || (*key)->disabled || (*key)->invalid ||
+	    !(*key)->can_encrypt) {
+		gpgme_key_unref(*key);
+		*key = NULL;
+		return ps_fail(PS_CONFIG, why, whylen,
+			       "gateway-key %s cannot encrypt (expired, revoked or no "
+			       "encryption subkey)", spec);
+	}
+	return PS_OK;
+}
+
+/* Every recipient's key and fate, by its policy (policy.h) and what the
+ * key sources say (discover.h). Nothing is sent when any recipient's
+ * lookup was inconclusive under unknown = tempfail (75), or any
+ * recipient is refused (69); with mixed = refuse-keyless only the
+ * keyless recipients are dropped, the rest goes, and the exit status is
+ * 69 (*partial set). One stderr line per refused recipient names the
+ * policy line that decided. */
+static enum ps_status
+decide_recipients(struct rcptlist *l, const struct ps_config *cf,
+		  struct discovery *d, int *partial, char *why, size_t whylen)
+{
+	struct disc_result *res = NULL;
+	struct pol_effective *pe = NULL;
+	struct pol_decision *dec = NULL;
+	struct disc_sources *ds = NULL;
+	struct disc_opts o;
+	char **addrs = NULL;
+	size_t *map = NULL, nlook = 0, ntemp = 0, nref = 0, nkeyed = 0, nplain = 0,
+	       ndropped = 0;
+	const char *first = NULL;
+	int mixed_plain = 0;
+	enum ps_status st = PS_OK;
+
+	*partial = 0;
 	addrs = calloc(l->n, sizeof(*addrs));
 	res = calloc(l->n, sizeof(*res));
-	if (addrs == NULL || res == NULL) {
+	pe = calloc(l->n, sizeof(*pe));
+	dec = calloc(l->n, sizeof(*dec));
+	ds = calloc(l->n, sizeof(*ds));
+	map = calloc(l->n, sizeof(*map));
+	if (addrs == NULL || res == NULL || pe == NULL || dec == NULL || ds == NULL ||
+	    map == NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < l->n; i++)
-		addrs[i] = l->v[i].addr;
 	disc_opts_from_config(&o, cf);
-	if ((st = discover_keys(d, addrs, l->n, &o, res, why, whylen)) != PS_OK)
-		goto out;
+	o.wkd.timeout_ms = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		struct disc_result *r = &res[i];
-		char said[PS_WHY_MAX];
+		pol_resolve(&cf->policy, &cf->user, l->v[i].addr, &pe[i]);
+		if (pe[i].warn[0] != '\0')
+			log_warnx("%s", pe[i].warn);
+		l->v[i].protect_subject = pe[i].v.protect_subject;
+		l->v[i].to_self = pe[i].v.encrypt_to_self;
+		if (pe[i].v.encrypt == ENC_NEVER)
+			continue; /* nothing is looked up */
+		addrs[nlook] = l->v[i].addr;
+		disc_sources_from_policy(&ds[nlook], &pe[i]);
+		map[nlook++] = i;
+		/* one loop, one deadline: the longest any recipient allows */
+		if (pe[i].v.lookup_timeout_ms > o.wkd.timeout_ms)
+			o.wkd.timeout_ms = pe[i].v.lookup_timeout_ms;
+	}
+	o.per = ds;
+	if (nlook > 0 && (st = discover_keys(d, addrs, nlook, &o, res, why, whylen)) != PS_OK)
+		goto out;
+	for (size_t i = 0; i < l->n; i++)
+		policy_decide(&pe[i], NULL, &dec[i]);
+	for (size_t k = 0; k < nlook; k++) {
+		size_t i = map[k];
 
-		switch (r->state) {
-		case DS_KEY:
-			l->v[i].key = r->key;
-			l->v[i].src = (int)r->src;
-			r->key = NULL;
-			if (r->key_changed)
-				log_warnx("%s: %s", addrs[i], r->why);
-			break;
-		case DS_NO_KEY:
-			break;
-		case DS_UNKNOWN:
-			disc_explain(r, said, sizeof(said));
-			log_warnx("%s: key lookup inconclusive (%s); not sent in "
-				  "plaintext", addrs[i], said);
-			unknown++;
-			first = first ? first : addrs[i];
-			break;
-		case DS_KEY_CHANGE:
-			log_warnx("%s: %s", addrs[i], r->why);
-			changed++;
-			first = first ? first : addrs[i];
-			break;
+		policy_decide(&pe[i], &res[k], &dec[i]);
+		if (dec[i].out == OUT_ENCRYPT) {
+			l->v[i].key = res[k].key;
+			l->v[i].src = res[k].src;
+			res[k].key = NULL;
+			if (res[k].key_changed)
+				log_warnx("%s: %s", l->v[i].addr, res[k].why);
 		}
 	}
-	if (changed > 0)
-		st = ps_fail(PS_UNAVAILABLE, why, whylen,
-			     "%s%s: key change refused; nothing was sent", first,
-			     changed + unknown > 1 ? " and others" : "");
-	else if (unknown > 0)
+	/* sendmail handoff cannot make the MTA use verified TLS */
+	for (size_t i = 0; i < l->n; i++)
+		if (dec[i].out == OUT_PLAIN_TLS) {
+			char w[PS_WHY_MAX];
+
+			dec[i].out = OUT_REFUSE;
+			ps_why(w, sizeof(w), "%.250s; but [transport] mode = sendmail cannot "
+				 "enforce TLS on the MTA's next hop (a handoff that can, mode = "
+				 "smtp with tls-verify, is not in this version)", dec[i].why);
+			snprintf(dec[i].why, sizeof(dec[i].why), "%s", w);
+		}
+	for (size_t i = 0; i < l->n; i++) {
+		if (dec[i].out == OUT_ENCRYPT || dec[i].out == OUT_GATEWAY)
+			nkeyed++;
+		else if (dec[i].out == OUT_PLAIN)
+			nplain++;
+	}
+	/* a list with and without keys: each keyless recipient's mixed */
+	if (nkeyed > 0 && nplain > 0) {
+		for (size_t i = 0; i < l->n; i++) {
+			char where[PATH_MAX + 64], w[PS_WHY_MAX];
+
+			if (dec[i].out != OUT_PLAIN)
+				continue;
+			pol_origin(&pe[i], PK_MIXED, where, sizeof(where));
+			switch (pe[i].v.mixed) {
+			case MX_SPLIT:
+				break;
+			case MX_PLAINTEXT:
+				mixed_plain = 1;
+				break;
+			case MX_REFUSE:
+			case MX_REFUSE_KEYLESS:
+				ps_why(w, sizeof(w), "%.200s; in a list with encrypted recipients "
+					 "mixed = %s (%.200s)", dec[i].why,
+					 pe[i].v.mixed == MX_REFUSE ? "refuse" : "refuse-keyless",
+					 where);
+				snprintf(dec[i].why, sizeof(dec[i].why), "%s", w);
+				dec[i].out = pe[i].v.mixed == MX_REFUSE ? OUT_REFUSE : OUT_REFUSE_ONE;
+				dec[i].by = PK_MIXED;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (dec[i].out == OUT_TEMPFAIL) {
+			log_warnx("%s: %s; not sent in plaintext", l->v[i].addr, dec[i].why);
+			ntemp++;
+			first = first ? first : l->v[i].addr;
+		}
+	}
+	if (ntemp > 0) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen,
-			     "%s%s: key lookup inconclusive; nothing was sent (try "
-			     "again later)",
-			     first, unknown > 1 ? " and others" : "");
+			     "%s%s: key lookup inconclusive; nothing was sent (try again "
+			     "later)", first, ntemp > 1 ? " and others" : "");
+		goto out;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (dec[i].out == OUT_REFUSE) {
+			log_warnx("%s: refused: %s", l->v[i].addr, dec[i].why);
+			nref++;
+			first = first ? first : l->v[i].addr;
+		}
+	if (nref > 0) {
+		st = ps_fail(PS_UNAVAILABLE, why, whylen,
+			     "%s%s refused by policy; nothing was sent", first,
+			     nref > 1 ? " and others" : "");
+		goto out;
+	}
+	/* gateway keys, plaintext for all under mixed = plaintext */
+	for (size_t i = 0; i < l->n; i++) {
+		if (dec[i].out == OUT_GATEWAY) {
+			gpgme_key_t k = NULL;
+			int src = 0;
+
+			if ((st = gateway_key(d, pe[i].v.gateway_key, &k, &src, why,
+					      whylen)) != PS_OK)
+				goto out;
+			l->v[i].key = k;
+			l->v[i].src = src;
+		}
+		if (mixed_plain && pe[i].v.encrypt != ENC_REQUIRE && l->v[i].key != NULL) {
+			gpgme_key_unref(l->v[i].key);
+			l->v[i].key = NULL;
+			snprintf(dec[i].why, sizeof(dec[i].why),
+				 "plaintext: a recipient without a key has mixed = plaintext");
+			dec[i].out = OUT_PLAIN;
+		}
+	}
+	/* mixed = refuse-keyless: those recipients are dropped */
+	for (size_t i = 0, w = 0; i < l->n; i++) {
+		if (dec[i].out == OUT_REFUSE_ONE) {
+			log_warnx("%s: refused: %s", l->v[i].addr, dec[i].why);
+			ndropped++;
+			first = first ? first : l->v[i].addr;
+			continue;
+		}
+		l->v[w] = l->v[i];
+		dec[w] = dec[i];
+		w++;
+	}
+	l->n -= ndropped;
+	if (ndropped > 0) {
+		*partial = 1;
+		ps_fail(PS_UNAVAILABLE, why, whylen,
+			"%s%s refused by policy (mixed = refuse-keyless); the copies for "
+			"the other recipients were sent",
+			first, ndropped > 1 ? " and others" : "");
+	}
 out:
-	disc_free(res, res != NULL ? l->n : 0);
+	disc_free(res, res != NULL ? nlook : 0);
 	free(res);
+	free(pe);
+	free(dec);
+	free(ds);
+	free(map);
 	free(addrs);
 	return st;
+}
+
+static int
+first_addr(const char *addr, void *ctx)
+{
+	char *out = ctx;
+
+	if (out[0] == '\0')
+		snprintf(out, PS_ADDR_MAX + 1, "%s", addr);
+	return 0;
+}
+
+/* encrypt-to-self: the sender's key (the envelope sender, else From)
+ * from the local keyring, when any recipient's policy asks for it. A
+ * sender without a key is a warning, not a failure. */
+static enum ps_status
+self_key(const struct rcptlist *l, const struct header *h, const char *sender,
+	 struct discovery *d, gpgme_key_t *self, char *why, size_t whylen)
+{
+	char from[PS_ADDR_MAX + 1] = "", reason[PS_WHY_MAX];
+	char *addr[1] = {from};
+	int want = 0;
+
+	*self = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		want |= l->v[i].to_self && l->v[i].key != NULL;
+	if (!want)
+		return PS_OK;
+	if (sender != NULL && sender[0] != '\0')
+		snprintf(from, sizeof(from), "%s", sender);
+	else
+		header_addresses(h, "From", 0, first_addr, from, reason, sizeof(reason));
+	if (from[0] == '\0') {
+		log_warnx("encrypt-to-self: no sender address; the sender cannot read "
+			  "the encrypted copies");
+		return PS_OK;
+	}
+	if (d->user == NULL) {
+		enum ps_status st;
+
+		if ((st = keyring_init(why, whylen)) != PS_OK ||
+		    (st = keyring_context(&d->user, why, whylen)) != PS_OK)
+			return st;
+	}
+	if (keyring_lookup(d->user, addr, 1, self, why, whylen) != PS_OK)
+		return PS_TEMPFAIL;
+	if (*self == NULL)
+		log_warnx("encrypt-to-self: no usable key for the sender %s in the local "
+			  "keyring; the sender cannot read the encrypted copies", from);
+	return PS_OK;
 }
 
 /* The context to encrypt a copy in: the user's keyring when every key
@@ -197,7 +419,10 @@ log_decisions(const struct rcptlist *l, int passthrough)
 				 r->addr);
 		else if (k != NULL)
 			log_info("%s: encrypted to key %s (%s)%s", r->addr,
-				 k->subkeys->fpr, lk_source_name((enum lk_source)r->src),
+				 k->subkeys->fpr,
+				 r->src == SRC_LOCAL	? "local keyring"
+				 : r->src < SRC_COUNT ? lk_source_name((enum lk_source)r->src)
+							: "gateway key",
 				 r->visible ? "" : ", own copy (blind)");
 		else
 			log_info("%s: no usable key; sent in plaintext (opportunistic)",
@@ -207,8 +432,12 @@ log_decisions(const struct rcptlist *l, int passthrough)
 
 static enum ps_status
 compose_copy(const struct message *m, const struct rcptlist *l,
-	     struct copy *cp, struct discovery *d, char *why, size_t whylen)
+	     struct copy *cp, struct discovery *d, gpgme_key_t self, char *why,
+	     size_t whylen)
 {
+	int protect = 0, to_self = 0;
+	size_t nk;
+
 	char reason[PS_WHY_MAX];
 	gpgme_key_t *keys;
 	gpgme_ctx_t ctx = NULL;
@@ -219,20 +448,30 @@ compose_copy(const struct message *m, const struct rcptlist *l,
 		return ps_fail(PS_TEMPFAIL, why, whylen, "%s", reason);
 	if (cp->kind != COPY_ENCRYPTED)
 		return compose_plain(m, cp->fd, why, whylen);
-	keys = calloc(cp->n + 1, sizeof(*keys));
-	srcs = calloc(cp->n + 1, sizeof(*srcs));
+	keys = calloc(cp->n + 2, sizeof(*keys));
+	srcs = calloc(cp->n + 2, sizeof(*srcs));
 	if (keys == NULL || srcs == NULL) {
 		free(keys);
 		free(srcs);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 	}
 	for (size_t k = 0; k < cp->n; k++) {
-		keys[k] = l->v[cp->rcpt[k]].key;
-		srcs[k] = l->v[cp->rcpt[k]].src;
+		const struct rcpt *r = &l->v[cp->rcpt[k]];
+
+		keys[k] = r->key;
+		srcs[k] = r->src;
+		/* the stricter wins within a copy */
+		protect |= r->protect_subject;
+		to_self |= r->to_self;
 	}
-	st = copy_context(d, keys, srcs, cp->n, &ctx, why, whylen);
+	nk = cp->n;
+	if (to_self && self != NULL) {
+		keys[nk] = self;
+		srcs[nk++] = SRC_LOCAL;
+	}
+	st = copy_context(d, keys, srcs, nk, &ctx, why, whylen);
 	if (st == PS_OK)
-		st = compose_encrypted(m, ctx, keys, 1, cp->fd, why, whylen);
+		st = compose_encrypted(m, ctx, keys, protect, cp->fd, why, whylen);
 	free(keys);
 	free(srcs);
 	return st;
@@ -265,9 +504,10 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	struct plan plan = {0};
 	struct discovery disc;
 	char sender[PS_ADDR_MAX + 1] = "";
-	char reason[PS_WHY_MAX];
+	char reason[PS_WHY_MAX], partial_why[PS_WHY_MAX] = "";
 	enum ps_status st;
-	int passthrough;
+	int passthrough, partial = 0;
+	gpgme_key_t self = NULL;
 
 	message_init(&m);
 	discovery_init(&disc);
@@ -275,7 +515,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	st = intake_read(in_fd, c->ignore_dots, spool_dir_default(), &m, why, whylen);
 	if (st != PS_OK)
 		goto out;
-	st = config_load_site(&cf, c->config, why, whylen);
+	st = config_load_all(&cf, c->config, why, whylen);
 	if (st != PS_OK || (st = handoff_check(&cf, why, whylen)) != PS_OK)
 		goto out;
 	if (c->sender != NULL &&
@@ -306,7 +546,14 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 				     whylen)) != PS_OK)
 		goto out;
 	passthrough = message_is_sealed(&m);
-	if (!passthrough && (st = lookup_keys(&rl, &cf, &disc, why, whylen)) != PS_OK)
+	if (!passthrough &&
+	    (st = decide_recipients(&rl, &cf, &disc, &partial, partial_why,
+				    sizeof(partial_why))) != PS_OK) {
+		snprintf(why, whylen, "%s", partial_why);
+		goto out;
+	}
+	if (!passthrough && (st = self_key(&rl, &m.hdr, c->sender ? sender : NULL,
+					   &disc, &self, why, whylen)) != PS_OK)
 		goto out;
 	if ((st = plan_build(&rl, passthrough, &plan)) != PS_OK) {
 		ps_fail(st, why, whylen, "out of memory");
@@ -314,7 +561,8 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	}
 	log_decisions(&rl, passthrough);
 	for (size_t i = 0; i < plan.n; i++)
-		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, why, whylen)) != PS_OK)
+		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, self, why, whylen)) !=
+		    PS_OK)
 			goto out;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct copy *cp = &plan.v[i];
@@ -347,7 +595,12 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 		log_info("%s copy for %zu recipient%s handed to %s", copy_kind_name(cp->kind),
 			 cp->n, cp->n == 1 ? "" : "s", cf.sendmail);
 	}
+	if (partial)
+		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why);
 out:
+	if (self != NULL)
+		gpgme_key_unref(self);
+	config_free(&cf);
 	plan_free(&plan);
 	for (size_t i = 0; i < rl.n; i++)
 		if (rl.v[i].key != NULL)

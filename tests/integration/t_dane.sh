@@ -31,12 +31,13 @@ cat "$D/example.com.anchor" "$D/example.org.anchor" > "$T/anchors"
 
 export XDG_CACHE_HOME=$T/cache
 cat > "$T/conf" <<EOF2
+[default]
+lookup-timeout = 5
 [keyfetch]
 dns-forwarder = 127.0.0.1@$PORT
 trust-anchor = $T/anchors
 # no web server here: WKD is refused fast and must not decide anything
 connect-to = ::127.0.0.1:9
-lookup-timeout = 5
 EOF2
 chmod 600 "$T/conf"
 

@@ -59,6 +59,7 @@ conf() {
 mode = sendmail
 sendmail = $SENDMAIL
 [default]
+lookup-timeout = 2
 sources = local pinned dane wkd
 ${3:-}
 [keyfetch]
@@ -66,7 +67,6 @@ ca-file = $NG/ca/ca.pem
 connect-to = ${2:-::127.0.0.1:$NG_PORT}
 dns-forwarder = 127.0.0.1@$DNS_PORT
 trust-anchor = $T/anchors
-lookup-timeout = 2
 EOF2
 	chmod 600 "$T/$1"
 }
@@ -204,7 +204,7 @@ put user2@example.org "$T/user2-new.gpg"
 grep -qx 'user2@example.org - key-change' "$T/kf" || fail "key change: $(cat "$T/kf")"
 send conf user2@example.org
 [ "$(cat "$T/rc")" = 69 ] || fail "key change: postseal exit $(cat "$T/rc"), want 69: $(cat "$T/err")"
-grep -q "user2@example.org: key change: wkd offers $(fpr_of user2-new), but $(fpr_of user2-old) is pinned" "$T/err" ||
+grep -q "user2@example.org: refused: key change: wkd offers $(fpr_of user2-new), but $(fpr_of user2-old) is pinned" "$T/err" ||
 	fail "key change: stderr: $(cat "$T/err")"
 sleep 1
 [ "$(delivered)" = $((before + 4)) ] || fail "key change: something was delivered"

@@ -50,13 +50,13 @@ cat > "$T/conf" <<EOF2
 mode = sendmail
 sendmail = $SENDMAIL
 [default]
+lookup-timeout = 3
 sources = local vks hkp
 [keyfetch]
 ca-file = $NG/ca/ca.pem
 connect-to = ::127.0.0.1:$NG_PORT
 vks-server = https://vks.example.test
 hkp-server = https://hkp.example.test
-lookup-timeout = 3
 EOF2
 chmod 600 "$T/conf"
 

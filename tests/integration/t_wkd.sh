@@ -17,10 +17,11 @@ STORE=$XDG_CACHE_HOME/postseal/gnupg
 # keyfetch connects every https name to the good port, except
 # openpgpkey.example.net, which gets the self-signed certificate
 cat > "$T/conf" <<EOF2
+[default]
+lookup-timeout = 1
 [keyfetch]
 ca-file = $NG/ca/ca.pem
 connect-to = openpgpkey.example.net:443:127.0.0.1:$BAD_PORT ::127.0.0.1:$NG_PORT
-lookup-timeout = 1
 # DNS goes nowhere but loopback: nothing listens there, so DANE cannot
 # answer (TEMPFAIL) and must not decide anything either
 dns-forwarder = 127.0.0.1@9

@@ -20,12 +20,13 @@ export XDG_CACHE_HOME=$T/cache
 # no trust anchor: both zones are unsigned, DANE says "insecure"
 : > "$T/no-anchor"
 cat > "$T/conf" <<EOF2
+[default]
+lookup-timeout = 3
 [keyfetch]
 ca-file = $NG/ca/ca.pem
 connect-to = ::127.0.0.1:$NG_PORT
 dns-forwarder = 127.0.0.1@$DPORT
 trust-anchor = $T/no-anchor
-lookup-timeout = 3
 EOF2
 chmod 600 "$T/conf"
 

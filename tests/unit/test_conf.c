@@ -16,6 +16,7 @@ static char why[512];
 static enum ps_status
 parse(const char *text)
 {
+	config_free(&cf);
 	config_defaults(&cf);
 	why[0] = '\0';
 	return config_parse(&cf, "t.conf", text, strlen(text), why, sizeof(why));
@@ -84,19 +85,25 @@ errors_with_lines(void **state)
 static void
 keyfetch_section(void **state)
 {
+	struct pol_effective pe;
+
 	(void)state;
 	assert_int_equal(parse("[keyfetch]\nca-file = /etc/ssl/ca.pem\n"
 			       "connect-to = openpgpkey.example.org:443:127.0.0.1:8443\n"
-			       "lookup-timeout = 7\n"),
+			       "[default]\nlookup-timeout = 7\n"),
 			 PS_OK);
 	assert_string_equal(cf.ca_file, "/etc/ssl/ca.pem");
 	assert_string_equal(cf.connect_to, "openpgpkey.example.org:443:127.0.0.1:8443");
-	assert_int_equal(cf.lookup_timeout_ms, 7000);
+	pol_resolve(&cf.policy, NULL, "a@b.example", &pe);
+	assert_int_equal(pe.v.lookup_timeout_ms, 7000);
 	assert_int_equal(parse(""), PS_OK);
-	assert_int_equal(cf.lookup_timeout_ms, 5000);
-	assert_int_equal(parse("[keyfetch]\nlookup-timeout = 0\n"), PS_CONFIG);
+	pol_resolve(&cf.policy, NULL, "a@b.example", &pe);
+	assert_int_equal(pe.v.lookup_timeout_ms, 5000);
+	assert_int_equal(parse("[default]\nlookup-timeout = 0\n"), PS_CONFIG);
 	assert_non_null(strstr(why, "t.conf:2:"));
-	assert_int_equal(parse("[keyfetch]\nlookup-timeout = 5s\n"), PS_CONFIG);
+	assert_int_equal(parse("[default]\nlookup-timeout = 5s\n"), PS_OK);
+	/* it is a policy key now, not a [keyfetch] one */
+	assert_int_equal(parse("[keyfetch]\nlookup-timeout = 5\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nca-file = relative.pem\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nconnect-to = a;b\n"), PS_CONFIG);
 	assert_int_equal(parse("[keyfetch]\nconnect-to = a:1:127.0.0.1:2 ::127.0.0.1:3\n"), PS_OK);
@@ -164,41 +171,48 @@ unsafe_file(void **state)
 static void
 default_section(void **state)
 {
+	struct pol_effective pe;
+
 	(void)state;
 	/* the built-in order */
 	assert_int_equal(parse(""), PS_OK);
-	assert_int_equal(cf.nsources, 4);
-	assert_int_equal(cf.sources[0], SRC_LOCAL);
-	assert_int_equal(cf.sources[1], SRC_PINNED);
-	assert_int_equal(cf.sources[2], SRC_DANE);
-	assert_int_equal(cf.sources[3], SRC_WKD);
-	assert_int_equal(cf.key_change, KC_REFUSE);
+	pol_resolve(&cf.policy, NULL, "a@example.org", &pe);
+	assert_int_equal(pe.v.nsources, 4);
+	assert_int_equal(pe.v.sources[0], SRC_LOCAL);
+	assert_int_equal(pe.v.sources[1], SRC_PINNED);
+	assert_int_equal(pe.v.sources[2], SRC_DANE);
+	assert_int_equal(pe.v.sources[3], SRC_WKD);
+	assert_int_equal(pe.v.key_change, KC_REFUSE);
+	assert_null(pe.file[PK_SOURCES]);
 
 	assert_int_equal(parse("[default]\nsources = wkd local\nkey-change = warn\n"),
 			 PS_OK);
-	assert_int_equal(cf.nsources, 2);
-	assert_int_equal(cf.sources[0], SRC_WKD);
-	assert_int_equal(cf.sources[1], SRC_LOCAL);
-	assert_int_equal(cf.key_change, KC_WARN);
+	pol_resolve(&cf.policy, NULL, "a@example.org", &pe);
+	assert_int_equal(pe.v.nsources, 2);
+	assert_int_equal(pe.v.sources[0], SRC_WKD);
+	assert_int_equal(pe.v.sources[1], SRC_LOCAL);
+	assert_int_equal(pe.v.key_change, KC_WARN);
+	assert_int_equal(pe.line[PK_KEY_CHANGE], 3);
 
 	assert_int_equal(parse("[default]\nsources = local dane local\n"), PS_CONFIG);
-	assert_string_equal(why, "t.conf:2: source \"local\" named twice");
+	assert_string_equal(why, "t.conf:2: sources: source \"local\" named twice");
 	assert_int_equal(parse("[default]\n\nsources = local ldap\n"), PS_CONFIG);
-	assert_non_null(strstr(why, "t.conf:3: unknown source \"ldap\""));
+	assert_non_null(strstr(why, "t.conf:3: sources: unknown source \"ldap\""));
 	assert_int_equal(parse("[default]\nkey-change = maybe\n"), PS_CONFIG);
 	assert_non_null(strstr(why, "t.conf:2: bad value \"maybe\" for key-change"));
 	assert_int_equal(parse("[default]\n[default]\n"), PS_CONFIG);
-	assert_string_equal(why, "t.conf:2: duplicate section [default]");
+	assert_string_equal(why, "t.conf:2: duplicate section [default] (first at line 1)");
 	/* a keyserver source needs its server, even when it is set later */
 	assert_int_equal(parse("[default]\nsources = local hkp\n"), PS_CONFIG);
 	assert_string_equal(why, "t.conf:2: source hkp needs hkp-server in [keyfetch]");
-	assert_int_equal(parse("[default]\nsources = local hkp vks\n[keyfetch]\n"
+	assert_int_equal(parse("[domain x.example]\nsources = local hkp vks\n[keyfetch]\n"
 			       "hkp-server = https://hkp.example\n"
 			       "vks-server = https://keys.openpgp.org\n"),
 			 PS_OK);
 	assert_string_equal(cf.hkp_server, "https://hkp.example");
 	assert_int_equal(parse("[keyfetch]\nhkp-server = hkp://hkp.example\n"), PS_CONFIG);
 	assert_non_null(strstr(why, "t.conf:2: hkp-server must be an https URL"));
+	config_free(&cf);
 }
 
 int

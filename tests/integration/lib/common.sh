@@ -74,6 +74,8 @@ ps_setup() {
 	trap ps__cleanup EXIT
 	mkdir -m 700 "$T/g" "$T/d"
 	export GNUPGHOME=$T/g
+	# no user policy file but the test's own
+	export XDG_CONFIG_HOME=$T/config
 	for n in "$@"; do
 		gpg --batch -q --import "$KEYS/$n.pub.asc" 2>/dev/null ||
 			fail "cannot import test key $n"
