@@ -240,8 +240,20 @@ key_line(struct parse_state *ps, char *line)
 			return perr(ps, "%s", reason);
 		return PS_OK;
 	}
-	case SEC_SKIP:
-		return PS_OK; /* the section header was already an error */
+	case SEC_SKIP: {
+		/* the section header was an error; its keys are still checked
+		 * (in a scratch section) so that every error is reported */
+		char reason[PS_WHY_MAX];
+		struct pol_file scratch;
+		enum ps_status st;
+
+		pol_file_init(&scratch);
+		pol_section_start(&scratch, "default", 0, reason, sizeof(reason));
+		st = pol_set(&scratch, key, val, (int)ps->lineno, ps->cf->user_file, reason,
+			     sizeof(reason));
+		pol_file_free(&scratch);
+		return st == PS_OK ? PS_OK : perr(ps, "%s", reason);
+	}
 	case SEC_NONE:
 	default:
 		return perr(ps, "key \"%.60s\" outside of any [section]", key);

@@ -780,3 +780,19 @@ policy_decide(const struct pol_effective *pe, const struct disc_result *r,
 		return;
 	}
 }
+
+void
+policy_apply_transport(struct pol_decision *d, int tls_enforceable)
+{
+	char w[PS_WHY_MAX];
+
+	if (d->out != OUT_PLAIN_TLS || tls_enforceable)
+		return;
+	ps_why(w, sizeof(w),
+	       "%.250s; but [transport] mode = sendmail cannot enforce TLS on the "
+	       "MTA's next hop (a handoff that can, mode = smtp with tls-verify, is "
+	       "not in this version)",
+	       d->why);
+	snprintf(d->why, sizeof(d->why), "%s", w);
+	d->out = OUT_REFUSE;
+}

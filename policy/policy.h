@@ -168,6 +168,14 @@ struct disc_result;
 void policy_decide(const struct pol_effective *pe, const struct disc_result *r,
 		   struct pol_decision *d);
 
+/* A plaintext copy that needs verified TLS cannot be sent when the
+ * handoff cannot enforce it: the decision becomes a refusal that says
+ * so (never a silent plaintext). */
+void policy_apply_transport(struct pol_decision *d, int tls_enforceable);
+
+/* postseal policy check|explain ...: argv[0] is "policy". */
+int policy_cli(int argc, char **argv);
+
 /* "file:line" (or "built-in") of where key k was set for pe. */
 void pol_origin(const struct pol_effective *pe, enum pol_key k, char *out,
 		size_t outlen);

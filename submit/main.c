@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "pslimits.h"
 #include "log.h"
+#include "policy.h"
 #include "status.h"
 #include "submit.h"
 
@@ -59,6 +60,12 @@ main(int argc, char **argv)
 
 	process_sanitize();
 	log_init("postseal", 0, 1);
+	/* the admin's tools: "postseal policy check|explain"; a message to
+	 * local users named policy and check goes with "postseal -- policy
+	 * check" */
+	if (argc >= 3 && strcmp(argv[1], "policy") == 0 &&
+	    (strcmp(argv[2], "check") == 0 || strcmp(argv[2], "explain") == 0))
+		return policy_cli(argc - 1, argv + 1);
 	if ((st = cli_parse(argc, argv, &c, why, sizeof(why))) != PS_OK) {
 		log_warnx("%s (see postseal(8))", why);
 		return ps_exit_code(st);

@@ -196,15 +196,7 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 	}
 	/* sendmail handoff cannot make the MTA use verified TLS */
 	for (size_t i = 0; i < l->n; i++)
-		if (dec[i].out == OUT_PLAIN_TLS) {
-			char w[PS_WHY_MAX];
-
-			dec[i].out = OUT_REFUSE;
-			ps_why(w, sizeof(w), "%.250s; but [transport] mode = sendmail cannot "
-				 "enforce TLS on the MTA's next hop (a handoff that can, mode = "
-				 "smtp with tls-verify, is not in this version)", dec[i].why);
-			snprintf(dec[i].why, sizeof(dec[i].why), "%s", w);
-		}
+		policy_apply_transport(&dec[i], 0);
 	for (size_t i = 0; i < l->n; i++) {
 		if (dec[i].out == OUT_ENCRYPT || dec[i].out == OUT_GATEWAY)
 			nkeyed++;
