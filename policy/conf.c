@@ -40,6 +40,7 @@ struct parse_state {
 	int seen_transport;
 	int seen_keyfetch;
 	int nerrors;
+	struct pol_file *scratch; /* the keys of a section whose header was bad */
 	unsigned seen_keys; /* bit per key in the current section */
 	char *why;
 	size_t whylen;
@@ -119,6 +120,8 @@ section_line(struct parse_state *ps, char *line)
 			return PS_OK;
 		}
 		ps->sec = SEC_SKIP;
+		pol_file_free(ps->scratch);
+		pol_section_start(ps->scratch, "default", 0, reason, sizeof(reason));
 		if (r < 0)
 			return perr(ps, "%s", reason);
 	}
@@ -244,15 +247,13 @@ key_line(struct parse_state *ps, char *line)
 		/* the section header was an error; its keys are still checked
 		 * (in a scratch section) so that every error is reported */
 		char reason[PS_WHY_MAX];
-		struct pol_file scratch;
-		enum ps_status st;
 
-		pol_file_init(&scratch);
-		pol_section_start(&scratch, "default", 0, reason, sizeof(reason));
-		st = pol_set(&scratch, key, val, (int)ps->lineno, ps->cf->user_file, reason,
-			     sizeof(reason));
-		pol_file_free(&scratch);
-		return st == PS_OK ? PS_OK : perr(ps, "%s", reason);
+		if (ps->scratch->n == 0)
+			return PS_OK; /* [transport] in a user file */
+		if (pol_set(ps->scratch, key, val, (int)ps->lineno, ps->cf->user_file,
+			    reason, sizeof(reason)) != PS_OK)
+			return perr(ps, "%s", reason);
+		return PS_OK;
 	}
 	case SEC_NONE:
 	default:
@@ -260,12 +261,29 @@ key_line(struct parse_state *ps, char *line)
 	}
 }
 
+static enum ps_status parse_text(struct ps_config *cf, const char *name,
+				 const char *text, size_t len, char *why,
+				 size_t whylen, struct pol_file *scratch);
+
 enum ps_status
 config_parse(struct ps_config *cf, const char *name, const char *text,
 	     size_t len, char *why, size_t whylen)
 {
+	struct pol_file scratch;
+	enum ps_status st;
+
+	pol_file_init(&scratch);
+	st = parse_text(cf, name, text, len, why, whylen, &scratch);
+	pol_file_free(&scratch);
+	return st;
+}
+
+static enum ps_status
+parse_text(struct ps_config *cf, const char *name, const char *text, size_t len,
+	   char *why, size_t whylen, struct pol_file *scratch)
+{
 	struct parse_state ps = {.cf = cf, .name = name, .sec = SEC_NONE,
-				 .why = why, .whylen = whylen};
+				 .why = why, .whylen = whylen, .scratch = scratch};
 	size_t pos = 0;
 
 	if (memchr(text, '\0', len) != NULL)
