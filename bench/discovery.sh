@@ -78,6 +78,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 chmod 755 "$T"
+# a snapshot of the binaries: a rebuild meanwhile must not change the figures
+mkdir "$T/bin"
+cp "$POSTSEAL" "$T/bin/postseal" && cp "$KEYFETCH" "$T/bin/postseal-keyfetch" ||
+	die "cannot copy the binaries"
+POSTSEAL=$T/bin/postseal KEYFETCH=$T/bin/postseal-keyfetch
 
 # --- 20 throwaway keys, b01@d01.example ... b20@d20.example ------------------
 mkdir -m 700 "$T/kg" "$T/k"
@@ -149,23 +154,34 @@ net_uses() { wc -l < "$T/proxy.log"; }
 printf '#!/bin/sh\nexec cat > /dev/null\n' > "$T/sink"
 printf '#!/bin/sh\nexec cat > "%s/sunk"\n' "$T" > "$T/sink-keep"
 chmod 755 "$T/sink" "$T/sink-keep"
+# lookup-timeout is a policy key in [default]; older versions had it in
+# [keyfetch] (used when the first form is refused)
+TIMEOUT_IN=default
 conf() { # FILE SINK
+	local to="lookup-timeout = 10"
 	cat > "$1" <<EOF
 [transport]
 mode = sendmail
 sendmail = $2
 [default]
 sources = local pinned dane wkd
+$([ "$TIMEOUT_IN" = default ] && echo "$to")
 [keyfetch]
 ca-file = $NG/ca/ca.pem
 connect-to = ::127.0.0.1:$P_HTTPS
 dns-forwarder = 127.0.0.1@$P_DNS
 trust-anchor = $T/anchors
-lookup-timeout = 10
+$([ "$TIMEOUT_IN" = keyfetch ] && echo "$to")
 EOF
 	chmod 600 "$1"
 }
 conf "$T/conf" "$T/sink"
+mkdir "$T/probe"
+if XDG_CACHE_HOME=$T/probe "$KEYFETCH" -C "$T/conf" --flush "$(addr 1)" 2>&1 >/dev/null |
+	grep -q 'unknown key "lookup-timeout"'; then
+	TIMEOUT_IN=keyfetch
+	conf "$T/conf" "$T/sink"
+fi
 conf "$T/conf-keep" "$T/sink-keep"
 # the user's keyring: empty for discovery; with b01's key for figure 4
 mkdir -m 700 "$T/g" "$T/gl"

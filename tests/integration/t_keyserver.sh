@@ -98,3 +98,17 @@ header_of "$B" | grep -q '^Content-Type: multipart/encrypted;' || fail "not encr
 [ "$(keyids_of "$B")" = "$(keyid bob)" ] || fail "encrypted to $(keyids_of "$B")"
 gpg_decrypt "$B" | tr -d '\r' | grep -qx 'keyserver body' || fail "does not decrypt"
 ok "a message to a recipient whose key is on the keyserver arrives encrypted to it"
+
+# encrypt = require: a key only HKP has never satisfies it
+sed -i 's/^sources = local vks hkp$/sources = local vks hkp\nencrypt = require/' "$T/conf"
+grep -q '^encrypt = require$' "$T/conf" || fail "could not write the require policy"
+n=$(pf_count_delivered "$PF")
+"$POSTSEAL" -C "$T/conf" -i -f sender@example.com bob@example.net < "$T/msg" 2> "$T/err"; rc=$?
+[ "$rc" = 69 ] || fail "require + HKP: exit $rc, want 69: $(cat "$T/err")"
+grep -q "bob@example.net: refused: the only key comes from hkp, which require-sources does not accept" "$T/err" ||
+	fail "require + HKP: $(cat "$T/err")"
+sleep 1
+[ "$(pf_count_delivered "$PF")" = "$n" ] || fail "require + HKP: something was delivered"
+"$POSTSEAL" -C "$T/conf" -i -f sender@example.com grace@example.com < "$T/msg" 2> "$T/err" ||
+	fail "require + VKS: exit $?: $(cat "$T/err")"
+ok "encrypt = require: a key only from HKP is refused (nothing sent, 69); one from VKS is accepted"
