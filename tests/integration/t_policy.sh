@@ -261,3 +261,7 @@ send alice@example.org
 [ "$(rc)" = 78 ] || fail "broken file: exit $(rc)"
 grep -qx "postseal: $T/conf:9: bad value \"always\" for encrypt (never, opportunistic, require)" "$T/err" || fail "broken file: $(cat "$T/err")"
 ok "policy check lists every error with its line (exit 78); a broken file stops submissions (78)"
+
+cp "$SRCDIR/docs/postseal.conf.example" "$T/example.conf" && chmod 600 "$T/example.conf"
+"$POSTSEAL" policy check "$T/example.conf" > "$T/check" 2>&1 || fail "the shipped example does not pass policy check: $(cat "$T/check")"
+ok "the shipped example configuration passes policy check"
