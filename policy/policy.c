@@ -796,3 +796,54 @@ policy_apply_transport(struct pol_decision *d, int tls_enforceable)
 	snprintf(d->why, sizeof(d->why), "%s", w);
 	d->out = OUT_REFUSE;
 }
+
+void
+policy_decide_list(const struct pol_effective *pe, struct pol_decision *dec, size_t n)
+{
+	size_t nkeyed = 0, nplain = 0;
+	int all_plain = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (dec[i].out == OUT_ENCRYPT || dec[i].out == OUT_GATEWAY)
+			nkeyed++;
+		else if (dec[i].out == OUT_PLAIN)
+			nplain++;
+	}
+	if (nkeyed == 0 || nplain == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char where[PATH_MAX + 64], w[PS_WHY_MAX];
+
+		if (dec[i].out != OUT_PLAIN)
+			continue;
+		pol_origin(&pe[i], PK_MIXED, where, sizeof(where));
+		switch (pe[i].v.mixed) {
+		case MX_SPLIT:
+			break;
+		case MX_PLAINTEXT:
+			all_plain = 1;
+			break;
+		case MX_REFUSE:
+		case MX_REFUSE_KEYLESS:
+			ps_why(w, sizeof(w),
+			       "%.200s; in a list with encrypted recipients mixed = %s "
+			       "(%.200s)",
+			       dec[i].why, mixed_names[pe[i].v.mixed], where);
+			snprintf(dec[i].why, sizeof(dec[i].why), "%s", w);
+			dec[i].out = pe[i].v.mixed == MX_REFUSE ? OUT_REFUSE : OUT_REFUSE_ONE;
+			dec[i].by = PK_MIXED;
+			break;
+		}
+	}
+	if (!all_plain)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if ((dec[i].out != OUT_ENCRYPT && dec[i].out != OUT_GATEWAY) ||
+		    pe[i].v.encrypt == ENC_REQUIRE)
+			continue;
+		dec[i].out = OUT_PLAIN;
+		dec[i].by = PK_MIXED;
+		ps_why(dec[i].why, sizeof(dec[i].why),
+		       "plaintext: a recipient without a key has mixed = plaintext");
+	}
+}

@@ -168,6 +168,14 @@ struct disc_result;
 void policy_decide(const struct pol_effective *pe, const struct disc_result *r,
 		   struct pol_decision *d);
 
+/* The list-level rule: when some recipients get encrypted copies and
+ * others plaintext, each plaintext recipient's mixed applies: split
+ * (unchanged), refuse-keyless (OUT_REFUSE_ONE), refuse (OUT_REFUSE), or
+ * plaintext (every encrypted recipient whose encrypt is not require
+ * becomes OUT_PLAIN too). */
+void policy_decide_list(const struct pol_effective *pe, struct pol_decision *dec,
+			size_t n);
+
 /* A plaintext copy that needs verified TLS cannot be sent when the
  * handoff cannot enforce it: the decision becomes a refusal that says
  * so (never a silent plaintext). */

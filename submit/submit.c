@@ -142,10 +142,8 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 	struct disc_sources *ds = NULL;
 	struct disc_opts o;
 	char **addrs = NULL;
-	size_t *map = NULL, nlook = 0, ntemp = 0, nref = 0, nkeyed = 0, nplain = 0,
-	       ndropped = 0;
+	size_t *map = NULL, nlook = 0, ntemp = 0, nref = 0, ndropped = 0;
 	const char *first = NULL;
-	int mixed_plain = 0;
 	enum ps_status st = PS_OK;
 
 	*partial = 0;
@@ -197,39 +195,8 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 	/* sendmail handoff cannot make the MTA use verified TLS */
 	for (size_t i = 0; i < l->n; i++)
 		policy_apply_transport(&dec[i], 0);
-	for (size_t i = 0; i < l->n; i++) {
-		if (dec[i].out == OUT_ENCRYPT || dec[i].out == OUT_GATEWAY)
-			nkeyed++;
-		else if (dec[i].out == OUT_PLAIN)
-			nplain++;
-	}
 	/* a list with and without keys: each keyless recipient's mixed */
-	if (nkeyed > 0 && nplain > 0) {
-		for (size_t i = 0; i < l->n; i++) {
-			char where[PATH_MAX + 64], w[PS_WHY_MAX];
-
-			if (dec[i].out != OUT_PLAIN)
-				continue;
-			pol_origin(&pe[i], PK_MIXED, where, sizeof(where));
-			switch (pe[i].v.mixed) {
-			case MX_SPLIT:
-				break;
-			case MX_PLAINTEXT:
-				mixed_plain = 1;
-				break;
-			case MX_REFUSE:
-			case MX_REFUSE_KEYLESS:
-				ps_why(w, sizeof(w), "%.200s; in a list with encrypted recipients "
-					 "mixed = %s (%.200s)", dec[i].why,
-					 pe[i].v.mixed == MX_REFUSE ? "refuse" : "refuse-keyless",
-					 where);
-				snprintf(dec[i].why, sizeof(dec[i].why), "%s", w);
-				dec[i].out = pe[i].v.mixed == MX_REFUSE ? OUT_REFUSE : OUT_REFUSE_ONE;
-				dec[i].by = PK_MIXED;
-				break;
-			}
-		}
-	}
+	policy_decide_list(pe, dec, l->n);
 	for (size_t i = 0; i < l->n; i++) {
 		if (dec[i].out == OUT_TEMPFAIL) {
 			log_warnx("%s: %s; not sent in plaintext", l->v[i].addr, dec[i].why);
@@ -267,12 +234,10 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 			l->v[i].key = k;
 			l->v[i].src = src;
 		}
-		if (mixed_plain && pe[i].v.encrypt != ENC_REQUIRE && l->v[i].key != NULL) {
+		if (dec[i].out == OUT_PLAIN && l->v[i].key != NULL) {
+			/* mixed = plaintext */
 			gpgme_key_unref(l->v[i].key);
 			l->v[i].key = NULL;
-			snprintf(dec[i].why, sizeof(dec[i].why),
-				 "plaintext: a recipient without a key has mixed = plaintext");
-			dec[i].out = OUT_PLAIN;
 		}
 	}
 	/* mixed = refuse-keyless: those recipients are dropped */

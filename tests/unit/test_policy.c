@@ -254,6 +254,60 @@ decisions(void **state)
 	assert_int_equal(decide("[default]\nencrypt = never\n", NULL), OUT_PLAIN);
 }
 
+/* three recipients: 0 with a key, 1 and 2 without */
+static void
+list(void **state)
+{
+	struct pol_effective pe[3];
+	struct pol_decision d[3];
+	static const char *const addrs[] = {"a@example.org", "b@example.net",
+					    "c@example.com"};
+
+	(void)state;
+	load(&site, "s.conf",
+	     "[domain example.net]\nmixed = refuse-keyless\n"
+	     "[domain example.com]\nmixed = split\n",
+	     0);
+	for (int i = 0; i < 3; i++) {
+		pol_resolve(&site.policy, NULL, addrs[i], &pe[i]);
+		memset(&d[i], 0, sizeof(d[i]));
+		d[i].out = i == 0 ? OUT_ENCRYPT : OUT_PLAIN;
+	}
+	policy_decide_list(pe, d, 3);
+	assert_int_equal(d[0].out, OUT_ENCRYPT);
+	assert_int_equal(d[1].out, OUT_REFUSE_ONE);
+	assert_non_null(strstr(d[1].why, "mixed = refuse-keyless (s.conf:2 [domain example.net])"));
+	assert_int_equal(d[2].out, OUT_PLAIN);
+	/* nobody with a key: mixed does not apply */
+	d[0].out = OUT_PLAIN;
+	d[1].out = OUT_PLAIN;
+	policy_decide_list(pe, d, 3);
+	assert_int_equal(d[1].out, OUT_PLAIN);
+	config_free(&site);
+
+	/* plaintext: everybody, except a recipient under require */
+	load(&site, "s.conf",
+	     "[default]\nmixed = plaintext\n[domain example.com]\nencrypt = require\n", 0);
+	for (int i = 0; i < 3; i++) {
+		pol_resolve(&site.policy, NULL, addrs[i], &pe[i]);
+		d[i].out = i == 1 ? OUT_PLAIN : OUT_ENCRYPT;
+	}
+	policy_decide_list(pe, d, 3);
+	assert_int_equal(d[0].out, OUT_PLAIN);
+	assert_int_equal(d[1].out, OUT_PLAIN);
+	assert_int_equal(d[2].out, OUT_ENCRYPT);
+	/* refuse: the whole submission */
+	config_free(&site);
+	load(&site, "s.conf", "[default]\nmixed = refuse\n", 0);
+	for (int i = 0; i < 3; i++) {
+		pol_resolve(&site.policy, NULL, addrs[i], &pe[i]);
+		d[i].out = i == 1 ? OUT_PLAIN : OUT_ENCRYPT;
+	}
+	policy_decide_list(pe, d, 3);
+	assert_int_equal(d[1].out, OUT_REFUSE);
+	config_free(&site);
+}
+
 static void
 transport(void **state)
 {
@@ -277,7 +331,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(precedence), cmocka_unit_test(user_file),
 		cmocka_unit_test(errors),     cmocka_unit_test(decisions),
-		cmocka_unit_test(transport),
+		cmocka_unit_test(transport), cmocka_unit_test(list),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
