@@ -213,7 +213,7 @@ main(int argc, char **argv)
 	struct addrlist all = {0};
 	char **addrs, **flush;
 	int i, n, nflush = 0, verbose = 0, json = 0, refresh = 0;
-	int notfound = 0, unknown = 0, refused = 0, first = 1, progress;
+	int notfound = 0, unknown = 0, refused = 0, first = 1, progress, rc;
 	enum ps_status st;
 	time_t now = time(NULL);
 
@@ -237,6 +237,7 @@ main(int argc, char **argv)
 			conffile = argv[++i];
 		else {
 			usage();
+			free(flush);
 			return ps_exit_code(PS_USAGE);
 		}
 	}
@@ -245,6 +246,7 @@ main(int argc, char **argv)
 	n = argc - i;
 	if (n == 0 && nflush == 0 && !refresh) {
 		usage();
+		free(flush);
 		return ps_exit_code(PS_USAGE);
 	}
 	for (int k = 0; k < n + nflush; k++) {
@@ -252,11 +254,13 @@ main(int argc, char **argv)
 
 		if (addr_check(a, strlen(a), 0, why, sizeof(why)) < 0) {
 			log_warnx("bad address \"%.80s\": %s", a, why);
+			free(flush);
 			return ps_exit_code(PS_DATAERR);
 		}
 	}
 	if ((st = config_load_all(&cf, conffile, why, sizeof(why))) != PS_OK) {
 		log_warnx("%s", why);
+		free(flush);
 		return ps_exit_code(st);
 	}
 	disc_opts_from_config(&o, &cf);
@@ -265,20 +269,23 @@ main(int argc, char **argv)
 	if (nflush > 0 || (refresh && n == 0)) {
 		if ((st = discovery_open_store(&d, why, sizeof(why))) != PS_OK) {
 			log_warnx("%s", why);
-			return ps_exit_code(st);
+			rc = ps_exit_code(st);
+			goto done;
 		}
 	}
 	for (int k = 0; k < nflush; k++) {
 		if (cache_flush(d.cache, flush[k]) < 0) {
 			log_warnx("%s: the cache could not be changed", flush[k]);
-			return ps_exit_code(PS_TEMPFAIL);
+			rc = ps_exit_code(PS_TEMPFAIL);
+			goto done;
 		}
 		log_info("%s: cached answers and pin forgotten", flush[k]);
 	}
 	if (refresh && n == 0) {
 		if (cache_each_address(d.cache, collect, &all) < 0) {
 			log_warnx("the cache could not be read");
-			return ps_exit_code(PS_TEMPFAIL);
+			rc = ps_exit_code(PS_TEMPFAIL);
+			goto done;
 		}
 		addrs = all.v;
 		n = (int)all.n;
@@ -314,7 +321,11 @@ main(int argc, char **argv)
 			if (progress)
 				fputc('\n', stderr);
 			log_warnx("%s", why);
-			return ps_exit_code(st);
+			disc_free(res, (size_t)cnt);
+			free(res);
+			free(ds);
+			rc = ps_exit_code(st);
+			goto done;
 		}
 		for (int k = 0; k < cnt; k++) {
 			const struct disc_result *r = &res[k];
@@ -349,15 +360,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "\rrefreshed %d address%s%20s\n", n, n == 1 ? "" : "es", "");
 	if (json)
 		printf("\n]\n");
+	if (unknown)
+		rc = ps_exit_code(PS_TEMPFAIL);
+	else if (refused)
+		rc = ps_exit_code(PS_UNAVAILABLE);
+	else
+		rc = ps_exit_code(notfound ? PS_NOUSER : PS_OK);
+done:
 	discovery_close(&d);
 	config_free(&cf);
 	for (size_t k = 0; k < all.n; k++)
 		free(all.v[k]);
 	free(all.v);
 	free(flush);
-	if (unknown)
-		return ps_exit_code(PS_TEMPFAIL);
-	if (refused)
-		return ps_exit_code(PS_UNAVAILABLE);
-	return ps_exit_code(notfound ? PS_NOUSER : PS_OK);
+	return rc;
 }

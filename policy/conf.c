@@ -382,8 +382,12 @@ enum ps_status
 config_load(struct ps_config *cf, const char *path, int missing_ok, char *why,
 	    size_t whylen)
 {
+	enum ps_status st;
+
 	config_defaults(cf);
-	return config_load_into(cf, path, missing_ok, why, whylen);
+	if ((st = config_load_into(cf, path, missing_ok, why, whylen)) != PS_OK)
+		config_free(cf); /* nobody uses half a configuration */
+	return st;
 }
 
 enum ps_status
@@ -433,7 +437,7 @@ config_load_all(struct ps_config *cf, const char *cli_path, char *why, size_t wh
 {
 	enum ps_status st = config_load_site(cf, cli_path, why, whylen);
 
-	if (st == PS_OK)
-		st = config_load_user(cf, why, whylen);
+	if (st == PS_OK && (st = config_load_user(cf, why, whylen)) != PS_OK)
+		config_free(cf);
 	return st;
 }

@@ -77,7 +77,8 @@ enum ps_status config_parse(struct ps_config *cf, const char *name,
 enum ps_status config_load_into(struct ps_config *cf, const char *path,
 				int missing_ok, char *why, size_t whylen);
 
-/* Read and parse path; *missing is set when it does not exist. */
+/* Read and parse path, starting from the defaults; on failure nothing
+ * is left to free. */
 enum ps_status config_load(struct ps_config *cf, const char *path,
 			   int missing_ok, char *why, size_t whylen);
 
@@ -90,7 +91,7 @@ enum ps_status config_load_site(struct ps_config *cf, const char *cli_path,
  * ~/.config/...), into cf->user; its absence is not an error. */
 enum ps_status config_load_user(struct ps_config *cf, char *why, size_t whylen);
 
-/* Site file and user file. */
+/* Site file and user file; on failure nothing is left to free. */
 enum ps_status config_load_all(struct ps_config *cf, const char *cli_path,
 			       char *why, size_t whylen);
 

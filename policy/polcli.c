@@ -157,7 +157,8 @@ explain(int argc, char **argv)
 	if (lookup && nlook > 0 &&
 	    (st = discover_keys(&d, look, nlook, &o, res, why, sizeof(why))) != PS_OK) {
 		log_warnx("%s", why);
-		return ps_exit_code(st);
+		nlook = 0;
+		n = 0; /* nothing to print; free and leave */
 	}
 	for (int k = 0, j = 0; k < n; k++) {
 		const struct disc_result *r = NULL;
@@ -185,7 +186,7 @@ explain(int argc, char **argv)
 	free(map);
 	free(look);
 	config_free(&cf);
-	return 0;
+	return st == PS_OK ? 0 : ps_exit_code(st);
 }
 
 int

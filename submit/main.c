@@ -44,8 +44,10 @@ mta_mode(const struct cli *c, const char *flag)
 	enum ps_status st;
 
 	st = config_load_site(&cf, c->config, why, sizeof(why));
-	if (st == PS_OK)
+	if (st == PS_OK) {
 		st = handoff_mode(&cf, flag, why, sizeof(why));
+		config_free(&cf);
+	}
 	if (st != PS_OK)
 		log_warnx("%s", why);
 	return ps_exit_code(st);

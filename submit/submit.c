@@ -467,6 +467,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	gpgme_key_t self = NULL;
 
 	message_init(&m);
+	config_defaults(&cf);
 	discovery_init(&disc);
 	/* all of stdin first: cron pipes output while its job runs */
 	st = intake_read(in_fd, c->ignore_dots, spool_dir_default(), &m, why, whylen);
