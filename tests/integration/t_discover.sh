@@ -73,6 +73,7 @@ EOF2
 conf conf
 conf badcert "openpgpkey.example.net:443:127.0.0.1:$BAD_PORT ::127.0.0.1:$NG_PORT"
 conf warn "" "key-change = warn"
+conf accept "" "key-change = accept"
 export XDG_CACHE_HOME=$T/cache
 
 msg() { # TO SUBJECT: a message with a recognisable body
@@ -217,6 +218,18 @@ pf_wait_delivered "$PF" $((before + 5)) || fail "user2's new copy did not arrive
 check_encrypted "$(newest user2@example.org)" user2-new
 ok "with key-change = warn the new key is used, with a warning, and pinned"
 
+put user2@example.org "$T/user2-old.gpg"
+"$KEYFETCH" -C "$T/accept" --refresh user2@example.org > "$T/kf" 2>&1; rc=$?
+[ "$rc" = 0 ] || fail "key-change = accept: keyfetch exit $rc: $(cat "$T/kf")"
+send accept user2@example.org
+[ "$(cat "$T/rc")" = 0 ] || fail "key-change = accept: exit $(cat "$T/rc"): $(cat "$T/err")"
+grep -q 'key change' "$T/err" && fail "key-change = accept warned on stderr: $(cat "$T/err")"
+pf_wait_delivered "$PF" $((before + 6)) || fail "user2's accepted copy did not arrive"
+check_encrypted "$(newest user2@example.org)" user2-old
+put user2@example.org "$T/user2-new.gpg"
+"$KEYFETCH" -C "$T/accept" --refresh user2@example.org > /dev/null 2>&1
+ok "with key-change = accept the new key is used and pinned without a warning"
+
 ng_host_mode "$NG" openpgpkey.example.org err500
 "$KEYFETCH" -C "$T/conf" --refresh user2@example.org > "$T/kf" 2>&1; rc=$?
 [ "$rc" = 0 ] || fail "pinned fallback: exit $rc: $(cat "$T/kf")"
@@ -255,7 +268,7 @@ put user5@example.net "$T/rev.gpg"
 msg user5@example.net "before revocation" > "$T/msg"
 send conf user5@example.net
 [ "$(cat "$T/rc")" = 0 ] || fail "user5: exit $(cat "$T/rc"): $(cat "$T/err")"
-pf_wait_delivered "$PF" $((before + 6)) || fail "user5's copy did not arrive"
+pf_wait_delivered "$PF" $((before + 7)) || fail "user5's copy did not arrive"
 header_of "$(newest user5@example.net)" | grep -q '^Content-Type: multipart/encrypted;' || fail "user5's copy is not encrypted"
 # the revocation certificate gpg made at key generation
 sed 's/^:-----BEGIN/-----BEGIN/' "$RH/openpgp-revocs.d/$RF.rev" | gpg --homedir "$RH" --batch -q --import 2>/dev/null
@@ -269,5 +282,5 @@ grep -q '^  pinned: BAD (key .* is no longer usable' "$T/kf" || fail "revocation
 send conf user5@example.net
 [ "$(cat "$T/rc")" = 75 ] || fail "revocation: postseal exit $(cat "$T/rc"), want 75: $(cat "$T/err")"
 sleep 1
-[ "$(delivered)" = $((before + 6)) ] || fail "revocation: something was delivered"
+[ "$(delivered)" = $((before + 7)) ] || fail "revocation: something was delivered"
 ok "--refresh picks up a revocation: the revoked key is no longer used, not even as the pin"
