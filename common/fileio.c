@@ -159,6 +159,15 @@ static const char *const env_keep[] = {
 	NULL,
 };
 
+static char crash_at[32];
+
+void
+crash_point(const char *stage)
+{
+	if (crash_at[0] != '\0' && strcmp(crash_at, stage) == 0)
+		raise(SIGKILL);
+}
+
 static void
 env_sanitize(void)
 {
@@ -214,6 +223,10 @@ fds_sanitize(void)
 void
 process_sanitize(void)
 {
+	const char *at = getenv("POSTSEAL_CRASH_AT");
+
+	if (at != NULL)
+		snprintf(crash_at, sizeof(crash_at), "%s", at);
 	umask(077);
 	fds_sanitize();
 	env_sanitize();

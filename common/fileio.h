@@ -35,4 +35,13 @@ ssize_t pread_some(int fd, void *p, size_t n, off_t off);
 
 void process_sanitize(void);
 
+/* Fault injection for the crash-safety tests: when the environment of
+ * process_sanitize() had POSTSEAL_CRASH_AT=stage, the process kills
+ * itself (SIGKILL, as kill -9 would) on reaching that stage. Stages:
+ * "intake" (stdin read, nothing composed), "encrypt" (a copy being
+ * encrypted), "queue-write" (queue file written, not renamed),
+ * "queue-rename" (renamed, directory not yet synced), "handoff" (a
+ * copy handed off, the next not yet). */
+void crash_point(const char *stage);
+
 #endif

@@ -15,10 +15,17 @@ int
 proc_run_fd(const char *path, char *const argv[], int stdin_fd, int *code,
 	    char *why, size_t whylen)
 {
+	return proc_run_fd_at(path, argv, stdin_fd, 0, code, why, whylen);
+}
+
+int
+proc_run_fd_at(const char *path, char *const argv[], int stdin_fd, off_t offset,
+	       int *code, char *why, size_t whylen)
+{
 	pid_t pid, w;
 	int status;
 
-	if (lseek(stdin_fd, 0, SEEK_SET) < 0)
+	if (lseek(stdin_fd, offset, SEEK_SET) < 0)
 		return ps_why(why, whylen, "lseek: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)

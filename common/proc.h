@@ -16,8 +16,13 @@
 #define PS_PROC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 int proc_run_fd(const char *path, char *const argv[], int stdin_fd, int *code,
 		char *why, size_t whylen);
+
+/* The same, with stdin_fd read from offset instead of 0. */
+int proc_run_fd_at(const char *path, char *const argv[], int stdin_fd,
+		   off_t offset, int *code, char *why, size_t whylen);
 
 #endif

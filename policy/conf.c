@@ -19,6 +19,7 @@ config_defaults(struct ps_config *cf)
 	memset(cf, 0, sizeof(*cf));
 	cf->mode = TRANSPORT_SENDMAIL;
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
+	cf->max_queue_age = 5L * 86400;
 	pol_file_init(&cf->policy);
 	pol_file_init(&cf->user);
 }
@@ -30,7 +31,7 @@ config_free(struct ps_config *cf)
 	pol_file_free(&cf->user);
 }
 
-enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH, SEC_POLICY, SEC_SKIP };
+enum section { SEC_NONE, SEC_TRANSPORT, SEC_KEYFETCH, SEC_QUEUE, SEC_POLICY, SEC_SKIP };
 
 struct parse_state {
 	struct ps_config *cf;
@@ -39,6 +40,7 @@ struct parse_state {
 	enum section sec;
 	int seen_transport;
 	int seen_keyfetch;
+	int seen_queue;
 	int nerrors;
 	struct pol_file *scratch; /* the keys of a section whose header was bad */
 	unsigned seen_keys; /* bit per key in the current section */
@@ -90,7 +92,8 @@ section_line(struct parse_state *ps, char *line)
 	*end = '\0';
 	name = trim(line + 1);
 	if (ps->cf->user_file &&
-	    (strcmp(name, "transport") == 0 || strcmp(name, "keyfetch") == 0)) {
+	    (strcmp(name, "transport") == 0 || strcmp(name, "keyfetch") == 0 ||
+	     strcmp(name, "queue") == 0)) {
 		ps->sec = SEC_SKIP;
 		return perr(ps, "[%s] belongs in the site file, not a user's", name);
 	}
@@ -99,6 +102,14 @@ section_line(struct parse_state *ps, char *line)
 			return perr(ps, "duplicate section [%s]", name);
 		ps->seen_transport = 1;
 		ps->sec = SEC_TRANSPORT;
+		ps->seen_keys = 0;
+		return PS_OK;
+	}
+	if (strcmp(name, "queue") == 0 && !ps->cf->user_file) {
+		if (ps->seen_queue)
+			return perr(ps, "duplicate section [%s]", name);
+		ps->seen_queue = 1;
+		ps->sec = SEC_QUEUE;
 		ps->seen_keys = 0;
 		return PS_OK;
 	}
@@ -216,6 +227,35 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 }
 
 static enum ps_status
+queue_key(struct parse_state *ps, const char *key, const char *val)
+{
+	static const char *const keys[] = {"spool", "max-queue-age", NULL};
+	enum ps_status st;
+	char *end;
+	long v, unit = 1;
+
+	if ((st = known_key_once(ps, keys, "queue", key)) != PS_OK)
+		return st;
+	if (strcmp(key, "spool") == 0) {
+		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->queue_spool))
+			return perr(ps, "spool must be an absolute path");
+		snprintf(ps->cf->queue_spool, sizeof(ps->cf->queue_spool), "%s", val);
+		return PS_OK;
+	}
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
+		unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
+		end++;
+	}
+	if (errno != 0 || end == val || *end != '\0' || v < 1 || v > 366L * 86400 / unit)
+		return perr(ps, "max-queue-age must be a duration such as 5d, 12h, 30m "
+				"(at most a year), not \"%.30s\"", val);
+	ps->cf->max_queue_age = v * unit;
+	return PS_OK;
+}
+
+static enum ps_status
 key_line(struct parse_state *ps, char *line)
 {
 	char *eq = strchr(line, '=');
@@ -235,6 +275,8 @@ key_line(struct parse_state *ps, char *line)
 		return transport_key(ps, key, val);
 	case SEC_KEYFETCH:
 		return keyfetch_key(ps, key, val);
+	case SEC_QUEUE:
+		return queue_key(ps, key, val);
 	case SEC_POLICY: {
 		char reason[PS_WHY_MAX];
 

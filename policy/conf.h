@@ -25,6 +25,8 @@
  *	              trust-anchor = /absolute/path (DNSSEC anchor file)
  *	              vks-server = https://HOST (VKS keyserver, off when unset)
  *	              hkp-server = https://HOST (HKP keyserver, off when unset)
+ *	  [queue]     spool = /absolute/path (a system spool, gateway mode)
+ *	              max-queue-age = N[s|m|h|d] (default 5d)
  *	  [default], [domain D], [domain *.D], [address A]: the per-recipient
  *	              policy (policy.h)
  *
@@ -57,6 +59,9 @@ struct ps_config {
 	char trust_anchor[PATH_MAX]; /* "" = the root key of dns-root-data */
 	char vks_server[256];	   /* "" = VKS off */
 	char hkp_server[256];	   /* "" = HKP off */
+	/* [queue] */
+	char queue_spool[PATH_MAX]; /* "" = per user, under XDG_STATE_HOME */
+	long max_queue_age;	    /* seconds */
 	/* [default], [domain ...], [address ...] */
 	struct pol_file policy;
 	struct pol_file user; /* the user's file, when there is one */

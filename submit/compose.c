@@ -240,6 +240,7 @@ inner_read(void *handle, void *buffer, size_t size)
 {
 	struct inner_src *src = handle;
 
+	crash_point("encrypt");
 	if (src->hpos < src->head.len) {
 		size_t n = src->head.len - src->hpos;
 

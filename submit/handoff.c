@@ -49,6 +49,15 @@ handoff_sendmail(const struct ps_config *cf, const char *sender,
 		 int sender_given, const char *fullname, const char *const *rcpts,
 		 size_t nrcpts, int fd, char *why, size_t whylen)
 {
+	return handoff_sendmail_at(cf, sender, sender_given, fullname, rcpts, nrcpts, fd,
+				   0, why, whylen);
+}
+
+enum ps_status
+handoff_sendmail_at(const struct ps_config *cf, const char *sender,
+		    int sender_given, const char *fullname, const char *const *rcpts,
+		    size_t nrcpts, int fd, off_t offset, char *why, size_t whylen)
+{
 	char reason[256];
 	const char **argv;
 	size_t n = 0;
@@ -71,8 +80,8 @@ handoff_sendmail(const struct ps_config *cf, const char *sender,
 	for (size_t i = 0; i < nrcpts; i++)
 		argv[n++] = rcpts[i];
 	argv[n] = NULL;
-	if (proc_run_fd(cf->sendmail, (char *const *)argv, fd, &code, reason,
-			sizeof(reason)) < 0) {
+	if (proc_run_fd_at(cf->sendmail, (char *const *)argv, fd, offset, &code, reason,
+			   sizeof(reason)) < 0) {
 		free(argv);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot run %s: %s",
 			       cf->sendmail, reason);

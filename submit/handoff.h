@@ -19,6 +19,7 @@
 #define PS_HANDOFF_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "status.h"
@@ -30,6 +31,12 @@ enum ps_status handoff_sendmail(const struct ps_config *cf, const char *sender,
 				int sender_given, const char *fullname,
 				const char *const *rcpts, size_t nrcpts, int fd,
 				char *why, size_t whylen);
+
+/* The same with the copy starting at offset in fd (a queue file). */
+enum ps_status handoff_sendmail_at(const struct ps_config *cf, const char *sender,
+				   int sender_given, const char *fullname,
+				   const char *const *rcpts, size_t nrcpts, int fd,
+				   off_t offset, char *why, size_t whylen);
 
 /* Run the real MTA's sendmail with one mode flag ("-bp", "-bi", "-q")
  * and no input: postseal keeps no queue or alias database of its own yet,

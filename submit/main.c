@@ -20,6 +20,7 @@
 #include "pslimits.h"
 #include "log.h"
 #include "policy.h"
+#include "queue.h"
 #include "status.h"
 #include "submit.h"
 
@@ -34,8 +35,8 @@ usage_text(void)
 	       "postseal(8).\n");
 }
 
-/* mailq, newaliases, -q: postseal has no queue or aliases of its own
- * yet; they are the real MTA's, so ask it. */
+/* newaliases: postseal has no aliases of its own; they are the real
+ * MTA's, so ask it. */
 static int
 mta_mode(const struct cli *c, const char *flag)
 {
@@ -53,6 +54,68 @@ mta_mode(const struct cli *c, const char *flag)
 	return ps_exit_code(st);
 }
 
+/* postseal's own queue: list (-bp, mailq, postseal-queue list), run
+ * (-q and postseal-queue flush: every copy now; postseal-queue run: the
+ * copies whose retry time has come). */
+static int
+queue_mode(const char *config, int list, int force)
+{
+	struct ps_config cf;
+	struct queue_stats qs;
+	char why[PS_WHY_MAX] = "";
+	enum ps_status st;
+
+	st = config_load_site(&cf, config, why, sizeof(why));
+	if (st == PS_OK) {
+		if (list)
+			st = queue_list(&cf, stdout, why, sizeof(why));
+		else if ((st = queue_run(&cf, force, &qs, why, sizeof(why))) == PS_OK)
+			log_info("queue run: %d handed off, %d deferred, %d returned to "
+				 "the sender, %d not due, %d being tried by another runner",
+				 qs.delivered, qs.deferred, qs.bounced, qs.skipped, qs.locked);
+		config_free(&cf);
+	}
+	if (st != PS_OK)
+		log_warnx("%s", why);
+	return ps_exit_code(st);
+}
+
+static const char *
+base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+/* postseal-queue [-C config] [-v] run|flush|list */
+static int
+queue_command(int argc, char **argv)
+{
+	const char *config = NULL;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "-v") == 0)
+			log_set_verbose(1);
+		else
+			break;
+	}
+	if (i + 1 != argc)
+		goto usage;
+	if (strcmp(argv[i], "run") == 0)
+		return queue_mode(config, 0, 0);
+	if (strcmp(argv[i], "flush") == 0)
+		return queue_mode(config, 0, 1);
+	if (strcmp(argv[i], "list") == 0)
+		return queue_mode(config, 1, 0);
+usage:
+	fprintf(stderr, "usage: postseal-queue [-C config] [-v] run|flush|list\n");
+	return ps_exit_code(PS_USAGE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -62,6 +125,8 @@ main(int argc, char **argv)
 
 	process_sanitize();
 	log_init("postseal", 0, 1);
+	if (argc > 0 && strcmp(base_name(argv[0]), "postseal-queue") == 0)
+		return queue_command(argc, argv);
 	/* the admin's tools: "postseal policy check|explain"; a message to
 	 * local users named policy and check goes with "postseal -- policy
 	 * check" */
@@ -84,9 +149,9 @@ main(int argc, char **argv)
 		usage_text();
 		return 0;
 	case MODE_LIST_QUEUE:
-		return mta_mode(&c, "-bp");
+		return queue_mode(c.config, 1, 0);
 	case MODE_RUN_QUEUE:
-		return mta_mode(&c, "-q");
+		return queue_mode(c.config, 0, 1);
 	case MODE_NEWALIASES:
 		return mta_mode(&c, "-bi");
 	case MODE_SMTP:

@@ -22,6 +22,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "plan.h"
+#include "queue.h"
 #include "sealed.h"
 #include "submit.h"
 
@@ -503,6 +504,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	if ((st = add_missing_fields(&m.hdr, c->sender ? sender : NULL, why,
 				     whylen)) != PS_OK)
 		goto out;
+	crash_point("intake");
 	passthrough = message_is_sealed(&m);
 	if (!passthrough &&
 	    (st = decide_recipients(&rl, &cf, &disc, &partial, partial_why,
@@ -534,6 +536,25 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 			rcpts[k] = rl.v[cp->rcpt[k]].addr;
 		st = handoff_sendmail(&cf, sender, c->sender != NULL, c->fullname,
 				      rcpts, cp->n, cp->fd, reason, sizeof(reason));
+		if (st == PS_TEMPFAIL) {
+			/* the MTA cannot take it now: into the durable queue */
+			struct queue_env qe = {sender, c->sender != NULL, c->fullname,
+					       copy_kind_name(cp->kind), rcpts, cp->n};
+			char id[64], qwhy[PS_WHY_MAX];
+
+			if (queue_put(&cf, &qe, cp->fd, reason, id, sizeof(id), qwhy,
+				      sizeof(qwhy)) == PS_OK) {
+				log_info("%s copy for %zu recipient%s queued as %s: %s",
+					 copy_kind_name(cp->kind), cp->n, cp->n == 1 ? "" : "s",
+					 id, reason);
+				free(rcpts);
+				cp->handed_off = 1;
+				st = PS_OK;
+				continue;
+			}
+			ps_why(reason + strlen(reason), sizeof(reason) - strlen(reason),
+			       "; and it could not be queued: %s", qwhy);
+		}
 		free(rcpts);
 		if (st != PS_OK) {
 			struct buf done;
@@ -550,6 +571,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 			goto out;
 		}
 		cp->handed_off = 1;
+		crash_point("handoff");
 		log_info("%s copy for %zu recipient%s handed to %s", copy_kind_name(cp->kind),
 			 cp->n, cp->n == 1 ? "" : "s", cf.sendmail);
 	}

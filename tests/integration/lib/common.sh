@@ -74,8 +74,8 @@ ps_setup() {
 	trap ps__cleanup EXIT
 	mkdir -m 700 "$T/g" "$T/d"
 	export GNUPGHOME=$T/g
-	# no user policy file but the test's own
-	export XDG_CONFIG_HOME=$T/config
+	# no user policy file, key cache or queue but the test's own
+	export XDG_CONFIG_HOME=$T/config XDG_CACHE_HOME=$T/cache XDG_STATE_HOME=$T/state
 	for n in "$@"; do
 		gpg --batch -q --import "$KEYS/$n.pub.asc" 2>/dev/null ||
 			fail "cannot import test key $n"

@@ -1,0 +1,68 @@
+/*++
+ * NAME
+ *	queue 3h
+ * SUMMARY
+ *	the durable queue of copies that could not be handed off yet
+ * DESCRIPTION
+ *	A copy whose handoff failed temporarily is queued: one file per
+ *	copy in the queue directory, holding its envelope (a short text
+ *	header) and the copy exactly as it would have been handed off (an
+ *	encrypted copy stays encrypted). queue_put() writes it under tmp/,
+ *	fsyncs it, renames it into q/ and fsyncs the directory: a crash
+ *	leaves either a whole queue file or none in q/ (half-written files
+ *	stay in tmp/, are never sent, and are removed after a day).
+ *
+ *	The directory is [queue] spool from the site file (gateway mode), or
+ *	$XDG_STATE_HOME/postseal/queue (~/.local/state/postseal/queue).
+ *
+ *	queue_run() tries every queued copy whose retry time has come (all
+ *	of them when forced, as "postseal -q" does). Each file is locked
+ *	(flock) while it is tried, so two runners never hand off one copy
+ *	twice. A handed-off copy is removed; a temporary failure schedules
+ *	the next try with exponential backoff (5 minutes, doubling, at most
+ *	4 hours); a permanent failure, or a copy older than max-queue-age
+ *	(default 5 days), is returned to the sender as a delivery status
+ *	notification (RFC 3464) through the same handoff, and removed.
+ *
+ *	queue_list() prints id, age, recipients and the last error, as
+ *	mailq does.
+ *--*/
+#ifndef PS_QUEUE_H
+#define PS_QUEUE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "status.h"
+
+struct queue_env {
+	const char *sender;   /* the envelope sender, "" for <> */
+	int sender_given;     /* -f was given */
+	const char *fullname; /* -F, or NULL */
+	const char *kind;     /* "encrypted", "plaintext", "pass-through" */
+	const char *const *rcpts;
+	size_t nrcpts;
+};
+
+int queue_dir(const struct ps_config *cf, char *out, size_t outlen);
+
+/* Queue the copy in fd (read from offset 0); id receives its name. */
+enum ps_status queue_put(const struct ps_config *cf, const struct queue_env *env,
+			 int fd, const char *reason, char *id, size_t idlen,
+			 char *why, size_t whylen);
+
+struct queue_stats {
+	int delivered, deferred, bounced, skipped, locked;
+};
+
+enum ps_status queue_run(const struct ps_config *cf, int force,
+			 struct queue_stats *qs, char *why, size_t whylen);
+
+enum ps_status queue_list(const struct ps_config *cf, FILE *out, char *why,
+			  size_t whylen);
+
+/* Backoff after the n-th failed try (n >= 1), in seconds. */
+long queue_backoff(int n);
+
+#endif
