@@ -18,6 +18,9 @@ config_defaults(struct ps_config *cf)
 {
 	memset(cf, 0, sizeof(*cf));
 	cf->mode = TRANSPORT_SENDMAIL;
+	cf->smtp_tls = SMTP_STARTTLS;
+	cf->smtp_tls_verify = 1;
+	cf->smtp_auth = SMTP_AUTH_NONE;
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
 	cf->max_queue_age = 5L * 86400;
 	pol_file_init(&cf->policy);
@@ -41,6 +44,7 @@ struct parse_state {
 	int seen_transport;
 	int seen_keyfetch;
 	int seen_queue;
+	size_t mode_line, auth_line;
 	int nerrors;
 	struct pol_file *scratch; /* the keys of a section whose header was bad */
 	unsigned seen_keys; /* bit per key in the current section */
@@ -157,29 +161,85 @@ known_key_once(struct parse_state *ps, const char *const *keys,
 static enum ps_status
 transport_key(struct parse_state *ps, const char *key, const char *val)
 {
-	static const char *const keys[] = {"mode", "sendmail", NULL};
+	static const char *const keys[] = {"mode",   "sendmail", "host",
+					   "port",   "tls",	 "tls-verify",
+					   "ca-file", "auth",	 "user",
+					   "password-command", NULL};
+	struct ps_config *cf = ps->cf;
 	enum ps_status st;
 
 	if ((st = known_key_once(ps, keys, "transport", key)) != PS_OK)
 		return st;
 	if (strcmp(key, "mode") == 0) {
 		if (strcmp(val, "sendmail") == 0)
-			ps->cf->mode = TRANSPORT_SENDMAIL;
+			cf->mode = TRANSPORT_SENDMAIL;
 		else if (strcmp(val, "smtp") == 0)
-			return perr(ps, "mode = smtp is not supported by this "
-					"version of postseal (use mode = sendmail)");
+			cf->mode = TRANSPORT_SMTP;
 		else
-			return perr(ps, "bad value \"%.60s\" for mode (sendmail)",
+			return perr(ps, "bad value \"%.60s\" for mode (sendmail, smtp)", val);
+		ps->mode_line = ps->lineno;
+	} else if (strcmp(key, "sendmail") == 0) {
+		if (val[0] != '/')
+			return perr(ps, "sendmail must be an absolute path, not \"%.60s\"",
 				    val);
-		return PS_OK;
+		if (strlen(val) >= sizeof(cf->sendmail))
+			return perr(ps, "sendmail path too long");
+		snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", val);
+		cf->sendmail_line = (int)ps->lineno;
+	} else if (strcmp(key, "host") == 0) {
+		if (strlen(val) >= sizeof(cf->smtp_host) ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789.-:[]") != strlen(val))
+			return perr(ps, "bad host \"%.60s\"", val);
+		snprintf(cf->smtp_host, sizeof(cf->smtp_host), "%s", val);
+	} else if (strcmp(key, "port") == 0) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(val, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+			return perr(ps, "port must be 1 to 65535, not \"%.30s\"", val);
+		cf->smtp_port = (int)v;
+	} else if (strcmp(key, "tls") == 0) {
+		if (strcmp(val, "starttls") == 0)
+			cf->smtp_tls = SMTP_STARTTLS;
+		else if (strcmp(val, "implicit") == 0)
+			cf->smtp_tls = SMTP_IMPLICIT;
+		else
+			return perr(ps, "bad value \"%.60s\" for tls (starttls, implicit)", val);
+	} else if (strcmp(key, "tls-verify") == 0) {
+		if (strcmp(val, "yes") == 0)
+			cf->smtp_tls_verify = 1;
+		else if (strcmp(val, "no") == 0)
+			cf->smtp_tls_verify = 0;
+		else
+			return perr(ps, "bad value \"%.60s\" for tls-verify (yes, no)", val);
+	} else if (strcmp(key, "ca-file") == 0) {
+		if (val[0] != '/' || strlen(val) >= sizeof(cf->smtp_ca_file))
+			return perr(ps, "ca-file must be an absolute path");
+		snprintf(cf->smtp_ca_file, sizeof(cf->smtp_ca_file), "%s", val);
+	} else if (strcmp(key, "auth") == 0) {
+		ps->auth_line = ps->lineno;
+		if (strcmp(val, "none") == 0)
+			cf->smtp_auth = SMTP_AUTH_NONE;
+		else if (strcmp(val, "plain") == 0)
+			cf->smtp_auth = SMTP_AUTH_PLAIN;
+		else if (strcmp(val, "login") == 0)
+			cf->smtp_auth = SMTP_AUTH_LOGIN;
+		else
+			return perr(ps, "bad value \"%.60s\" for auth (none, plain, login)", val);
+	} else if (strcmp(key, "user") == 0) {
+		if (strlen(val) >= sizeof(cf->smtp_user))
+			return perr(ps, "user too long");
+		snprintf(cf->smtp_user, sizeof(cf->smtp_user), "%s", val);
+	} else {
+		if (val[0] != '/' || strlen(val) >= sizeof(cf->smtp_password_command))
+			return perr(ps, "password-command must start with an absolute path "
+					"(it is run without a shell)");
+		snprintf(cf->smtp_password_command, sizeof(cf->smtp_password_command), "%s",
+			 val);
 	}
-	if (val[0] != '/')
-		return perr(ps, "sendmail must be an absolute path, not \"%.60s\"",
-			    val);
-	if (strlen(val) >= sizeof(ps->cf->sendmail))
-		return perr(ps, "sendmail path too long");
-	snprintf(ps->cf->sendmail, sizeof(ps->cf->sendmail), "%s", val);
-	ps->cf->sendmail_line = (int)ps->lineno;
 	return PS_OK;
 }
 
@@ -362,6 +422,16 @@ parse_text(struct ps_config *cf, const char *name, const char *text, size_t len,
 	}
 	if (ps.nerrors > 0)
 		return PS_CONFIG;
+	if (cf->mode == TRANSPORT_SMTP && !cf->user_file && cf->smtp_host[0] == '\0' &&
+	    ps.seen_transport) {
+		ps.lineno = ps.mode_line;
+		return perr(&ps, "mode = smtp needs host in [transport]");
+	}
+	if (cf->smtp_auth != SMTP_AUTH_NONE &&
+	    (cf->smtp_user[0] == '\0' || cf->smtp_password_command[0] == '\0')) {
+		ps.lineno = ps.auth_line;
+		return perr(&ps, "auth needs user and password-command in [transport]");
+	}
 	/* a keyserver source needs its server, wherever that is set */
 	{
 		char reason[PS_WHY_MAX];

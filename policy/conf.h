@@ -16,8 +16,11 @@
  *	apply); a file named with -C must exist.
  *
  *	Known sections and keys (more arrive with the policy module):
- *	  [transport] mode = sendmail
+ *	  [transport] mode = sendmail | smtp
  *	              sendmail = /absolute/path/of/the/real/sendmail
+ *	              host, port, tls = starttls | implicit, tls-verify = yes |
+ *	              no, ca-file, auth = none | plain | login, user,
+ *	              password-command (mode = smtp)
  *	  [keyfetch]  ca-file = /absolute/path (CA bundle for HTTPS lookups)
  *	              connect-to = HOST:PORT:ADDR:PORT (send a host's
  *	                 connections elsewhere; for test set-ups)
@@ -45,13 +48,24 @@
 #include "policy.h"
 #include "status.h"
 
-enum transport_mode { TRANSPORT_SENDMAIL };
+enum transport_mode { TRANSPORT_SENDMAIL, TRANSPORT_SMTP };
+enum smtp_tls { SMTP_STARTTLS, SMTP_IMPLICIT };
+enum smtp_auth { SMTP_AUTH_NONE, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN };
 
 struct ps_config {
 	char path[PATH_MAX];	/* the file read, or "" for defaults */
 	enum transport_mode mode;
 	char sendmail[PATH_MAX]; /* the real MTA's sendmail */
 	int sendmail_line;	 /* where it was set, 0 for the default */
+	/* [transport] mode = smtp */
+	char smtp_host[256];
+	int smtp_port;		 /* 0: 587 for starttls, 465 for implicit */
+	enum smtp_tls smtp_tls;
+	int smtp_tls_verify;	 /* 1 unless "tls-verify = no" */
+	char smtp_ca_file[PATH_MAX]; /* "" = the system store */
+	enum smtp_auth smtp_auth;
+	char smtp_user[256];
+	char smtp_password_command[1024];
 	/* [keyfetch] */
 	char ca_file[PATH_MAX];	   /* CA bundle for WKD/VKS/HKP, "" = system */
 	char connect_to[512];	   /* curl CONNECT_TO override (tests) */

@@ -789,9 +789,8 @@ policy_apply_transport(struct pol_decision *d, int tls_enforceable)
 	if (d->out != OUT_PLAIN_TLS || tls_enforceable)
 		return;
 	ps_why(w, sizeof(w),
-	       "%.250s; but [transport] mode = sendmail cannot enforce TLS on the "
-	       "MTA's next hop (a handoff that can, mode = smtp with tls-verify, is "
-	       "not in this version)",
+	       "%.250s; but this handoff cannot enforce verified TLS (that needs "
+	       "[transport] mode = smtp with tls-verify = yes)",
 	       d->why);
 	snprintf(d->why, sizeof(d->why), "%s", w);
 	d->out = OUT_REFUSE;

@@ -36,6 +36,7 @@ struct rcpt {
 	int src;   /* its source (enum lk_source); SRC_COUNT: postseal's keyring */
 	int protect_subject; /* its policy */
 	int to_self;	     /* its policy: encrypt-to-self */
+	int tls_required;    /* plaintext only over verified TLS */
 };
 
 struct rcptlist {

@@ -10,11 +10,14 @@
 
 #include "handoff.h"
 #include "log.h"
+#include "smtp.h"
 #include "proc.h"
 
 enum ps_status
 handoff_check(const struct ps_config *cf, char *why, size_t whylen)
 {
+	if (cf->mode == TRANSPORT_SMTP)
+		return PS_OK; /* the relay is checked by talking to it */
 	struct stat mta, self;
 	char where[PATH_MAX + 32];
 
@@ -125,4 +128,55 @@ handoff_mode(const struct ps_config *cf, const char *flag, char *why,
 		return PS_OK;
 	return ps_fail(ps_status_from_exit(code), why, whylen,
 		       "%s %s exited with status %d", cf->sendmail, flag, code);
+}
+
+enum ps_status
+handoff_copy(const struct ps_config *cf, const char *sender, int sender_given,
+	     const char *fullname, const char *const *rcpts, size_t nrcpts, int fd,
+	     off_t offset, int tls_required, enum rcpt_state *state, char *why,
+	     size_t whylen)
+{
+	struct smtp_outcome so;
+	enum ps_status st;
+	size_t ndone = 0, ntemp = 0;
+	int *codes;
+
+	if (cf->mode == TRANSPORT_SENDMAIL) {
+		st = handoff_sendmail_at(cf, sender, sender_given, fullname, rcpts, nrcpts,
+					 fd, offset, why, whylen);
+		for (size_t i = 0; i < nrcpts; i++)
+			state[i] = st == PS_OK ? RCPT_DONE
+				   : st == PS_TEMPFAIL ? RCPT_TEMP
+						       : RCPT_PERM;
+		return st;
+	}
+	if ((codes = calloc(nrcpts ? nrcpts : 1, sizeof(*codes))) == NULL)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+	so.rcpt_code = codes;
+	st = smtp_send(cf, sender, rcpts, nrcpts, fd, offset,
+		       tls_required ? SMTP_TLS_REQUIRED : SMTP_TLS_OPPORTUNISTIC, &so, why,
+		       whylen);
+	for (size_t i = 0; i < nrcpts; i++) {
+		if (st == PS_OK && codes[i] >= 200 && codes[i] < 300)
+			state[i] = RCPT_DONE;
+		else if (codes[i] >= 500 || (codes[i] == 0 && st == PS_UNAVAILABLE))
+			state[i] = RCPT_PERM;
+		else
+			state[i] = RCPT_TEMP;
+		ndone += state[i] == RCPT_DONE;
+		ntemp += state[i] == RCPT_TEMP;
+	}
+	if (tls_required && st == PS_OK)
+		log_info("%s: sent over verified TLS to the first hop%s", cf->smtp_host,
+			 so.requiretls_offered
+				 ? "; the relay offers REQUIRETLS, but this version cannot "
+				   "request it (libcurl), so later hops are the relay's choice"
+				 : "; the relay does not offer REQUIRETLS, so later hops are "
+				   "its choice");
+	if (st == PS_OK && ndone < nrcpts)
+		st = ps_fail(ntemp ? PS_TEMPFAIL : PS_UNAVAILABLE, why, whylen,
+			     "%s took the copy for %zu of %zu recipients", cf->smtp_host,
+			     ndone, nrcpts);
+	free(codes);
+	return st;
 }

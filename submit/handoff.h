@@ -38,6 +38,21 @@ enum ps_status handoff_sendmail_at(const struct ps_config *cf, const char *sende
 				   const char *const *rcpts, size_t nrcpts, int fd,
 				   off_t offset, char *why, size_t whylen);
 
+/* One copy by the configured transport: the real MTA's sendmail, or
+ * SMTP to the relay (smtp.h), over verified TLS only when tls_required.
+ * rcpt_state[i] tells each recipient's fate: RCPT_DONE (taken),
+ * RCPT_TEMP (not taken, try again later), RCPT_PERM (refused for good).
+ * sendmail takes or refuses a copy as a whole. The status: PS_OK when
+ * every recipient is done, else the status of the first problem, with
+ * why. */
+enum rcpt_state { RCPT_DONE, RCPT_TEMP, RCPT_PERM };
+
+enum ps_status handoff_copy(const struct ps_config *cf, const char *sender,
+			    int sender_given, const char *fullname,
+			    const char *const *rcpts, size_t nrcpts, int fd,
+			    off_t offset, int tls_required, enum rcpt_state *state,
+			    char *why, size_t whylen);
+
 /* Run the real MTA's sendmail with one mode flag ("-bp", "-bi", "-q")
  * and no input: postseal keeps no queue or alias database of its own yet,
  * so mailq, newaliases and the queue run are the MTA's. */

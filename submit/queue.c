@@ -95,6 +95,18 @@ open_queue(const struct ps_config *cf, char *dir, size_t dirlen, char *why,
 }
 
 static int
+copy_rest(int from, int to)
+{
+	char chunk[PS_IO_CHUNK];
+	ssize_t r;
+
+	while ((r = read_some(from, chunk, sizeof(chunk))) > 0)
+		if (write_all(to, chunk, (size_t)r) < 0)
+			return -1;
+	return r < 0 ? -1 : 0;
+}
+
+static int
 copy_fd(int from, int to)
 {
 	char chunk[PS_IO_CHUNK];
@@ -128,9 +140,9 @@ queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
 	ps_why(dst, sizeof(dst), "%s/q/%s", dir, id);
 	ps_why(qd, sizeof(qd), "%s/q", dir);
 	buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 8));
-	buf_printf(&h, "%s\ncreated %lld\nsender %s\nsender-given %d\nkind %s\n", QUEUE_MAGIC,
-		   (long long)time(NULL), env->sender ? env->sender : "", env->sender_given,
-		   env->kind);
+	buf_printf(&h, "%s\ncreated %lld\nsender %s\nsender-given %d\nkind %s\ntls %s\n",
+		   QUEUE_MAGIC, (long long)time(NULL), env->sender ? env->sender : "",
+		   env->sender_given, env->kind, env->tls_required ? "required" : "opportunistic");
 	if (env->fullname != NULL)
 		buf_printf(&h, "fullname %s\n", env->fullname);
 	for (size_t i = 0; i < env->nrcpts; i++)
@@ -183,6 +195,7 @@ struct qfile {
 	char fullname[PS_FULLNAME_MAX + 1];
 	int has_fullname;
 	char kind[32];
+	int tls_required;
 	char **rcpts;
 	size_t n;
 	off_t body;
@@ -240,6 +253,8 @@ qfile_read(int fd, struct qfile *q)
 		} else if (strncmp(line, "fullname ", 9) == 0) {
 			ps_why(q->fullname, sizeof(q->fullname), "%s", line + 9);
 			q->has_fullname = 1;
+		} else if (strncmp(line, "tls ", 4) == 0) {
+			q->tls_required = strcmp(line + 4, "opportunistic") != 0;
 		} else if (strncmp(line, "kind ", 5) == 0) {
 			ps_why(q->kind, sizeof(q->kind), "%s", line + 5);
 		} else if (strncmp(line, "rcpt ", 5) == 0) {
@@ -401,11 +416,39 @@ bounce(const struct ps_config *cf, int fd, const struct qfile *q, const char *id
 	}
 	buf_free(&b);
 	/* from the null sender: a bounce is never bounced */
-	st = handoff_sendmail(cf, "", 1, NULL, rcpt, 1, out, why, whylen);
+	{
+		enum rcpt_state bs;
+
+		st = handoff_copy(cf, "", 1, NULL, rcpt, 1, out, 0, 0, &bs, why, whylen);
+	}
 	close(out);
 	if (st == PS_OK)
 		log_info("queue %s: returned to %s: %s", id, q->sender, reason);
 	return st;
+}
+
+/* A new queue file for the recipients still to try, with the same
+ * copy (read from the old file after its envelope). */
+static int
+requeue(const struct ps_config *cf, int fd, const struct qfile *q,
+	const char *const *rcpts, size_t n, const char *reason)
+{
+	struct queue_env env = {q->sender, q->sender_given,
+				q->has_fullname ? q->fullname : NULL, q->kind,
+				q->tls_required, rcpts, n};
+	char id[64], why[PS_WHY_MAX];
+	int body;
+
+	if ((body = spool_open(spool_dir_default(), why, sizeof(why))) < 0)
+		return -1;
+	if (lseek(fd, q->body, SEEK_SET) < 0 || copy_rest(fd, body) < 0 ||
+	    queue_put(cf, &env, body, reason, id, sizeof(id), why, sizeof(why)) != PS_OK) {
+		close(body);
+		return -1;
+	}
+	close(body);
+	log_info("requeued as %s for %zu recipient%s", id, n, n == 1 ? "" : "s");
+	return 0;
 }
 
 /* Try one queued copy; the caller holds its lock. */
@@ -416,7 +459,8 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 	struct qfile q;
 	char reason[PS_WHY_MAX], bwhy[PS_WHY_MAX];
 	time_t now = time(NULL);
-	enum ps_status st;
+	enum rcpt_state *state = NULL;
+	size_t ndone = 0, ntemp = 0, nperm = 0;
 
 	if (qfile_read(fd, &q) < 0) {
 		log_warnx("queue %s: not a queue file; left alone", id);
@@ -443,19 +487,29 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 		qfile_free(&q);
 		return;
 	}
-	st = handoff_sendmail_at(cf, q.sender, q.sender_given,
-				 q.has_fullname ? q.fullname : NULL,
-				 (const char *const *)q.rcpts, q.n, fd, q.body, reason,
-				 sizeof(reason));
-	if (st == PS_OK) {
+	state = calloc(q.n, sizeof(*state));
+	if (state == NULL) {
+		qs->deferred++;
+		qfile_free(&q);
+		return;
+	}
+	(void)handoff_copy(cf, q.sender, q.sender_given, q.has_fullname ? q.fullname : NULL,
+			   (const char *const *)q.rcpts, q.n, fd, q.body, q.tls_required, state,
+			   reason, sizeof(reason));
+	for (size_t i = 0; i < q.n; i++) {
+		ndone += state[i] == RCPT_DONE;
+		ntemp += state[i] == RCPT_TEMP;
+		nperm += state[i] == RCPT_PERM;
+	}
+	if (ndone == q.n) {
 		remove_entry(dir, id);
-		log_info("queue %s: %s copy for %zu recipient%s handed to %s", id, q.kind, q.n,
-			 q.n == 1 ? "" : "s", cf->sendmail);
+		log_info("queue %s: %s copy for %zu recipient%s handed off", id, q.kind, q.n,
+			 q.n == 1 ? "" : "s");
 		qs->delivered++;
-	} else if (st == PS_TEMPFAIL) {
+	} else if (ntemp == q.n) {
 		q.attempts++;
 		q.next = now + queue_backoff(q.attempts);
-		ps_why(q.error, sizeof(q.error), "%s", reason);
+		snprintf(q.error, sizeof(q.error), "%s", reason);
 		for (char *p = q.error; *p; p++)
 			if (*p == '\n' || *p == '\r')
 				*p = ' ';
@@ -464,14 +518,50 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 			 (long)(q.next - now));
 		qs->deferred++;
 	} else {
-		if (bounce(cf, fd, &q, id, reason, bwhy, sizeof(bwhy)) == PS_OK) {
-			remove_entry(dir, id);
-			qs->bounced++;
-		} else {
-			log_warnx("queue %s: bounce failed: %s", id, bwhy);
+		/* some taken, some refused for good, some to try again: the
+		 * refused go back to the sender, the rest stay queued */
+		struct qfile part = q;
+		char **left = calloc(q.n, sizeof(*left));
+		size_t nl = 0;
+
+		if (left == NULL) {
 			qs->deferred++;
+			goto out;
 		}
+		if (nperm > 0) {
+			char **pr = calloc(q.n, sizeof(*pr));
+			size_t np = 0;
+
+			for (size_t i = 0; pr != NULL && i < q.n; i++)
+				if (state[i] == RCPT_PERM)
+					pr[np++] = q.rcpts[i];
+			part.rcpts = pr;
+			part.n = np;
+			if (pr == NULL ||
+			    bounce(cf, fd, &part, id, reason, bwhy, sizeof(bwhy)) != PS_OK)
+				log_warnx("queue %s: bounce failed: %s", id, bwhy);
+			free(pr);
+			qs->bounced++;
+		}
+		for (size_t i = 0; i < q.n; i++)
+			if (state[i] == RCPT_TEMP)
+				left[nl++] = q.rcpts[i];
+		if (nl > 0 && requeue(cf, fd, &q, (const char *const *)left, nl, reason) < 0) {
+			log_warnx("queue %s: could not requeue the remaining recipients; kept "
+				  "as it is", id);
+			free(left);
+			qs->deferred++;
+			goto out;
+		}
+		free(left);
+		remove_entry(dir, id);
+		if (ndone > 0)
+			qs->delivered++;
+		if (nl > 0)
+			qs->deferred++;
 	}
+out:
+	free(state);
 	qfile_free(&q);
 }
 

@@ -41,6 +41,7 @@ struct queue_env {
 	int sender_given;     /* -f was given */
 	const char *fullname; /* -F, or NULL */
 	const char *kind;     /* "encrypted", "plaintext", "pass-through" */
+	int tls_required;     /* only over verified TLS */
 	const char *const *rcpts;
 	size_t nrcpts;
 };

@@ -193,9 +193,15 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 				log_warnx("%s: %s", l->v[i].addr, res[k].why);
 		}
 	}
-	/* sendmail handoff cannot make the MTA use verified TLS */
-	for (size_t i = 0; i < l->n; i++)
-		policy_apply_transport(&dec[i], 0);
+	/* the sendmail handoff cannot make the MTA use verified TLS; the
+	 * SMTP handoff can, when it verifies certificates */
+	for (size_t i = 0; i < l->n; i++) {
+		policy_apply_transport(&dec[i], cf->mode == TRANSPORT_SMTP &&
+						       cf->smtp_tls_verify);
+		l->v[i].tls_required = dec[i].out == OUT_PLAIN_TLS;
+		if (dec[i].out == OUT_PLAIN_TLS)
+			dec[i].out = OUT_PLAIN;
+	}
 	/* a list with and without keys: each keyless recipient's mixed */
 	policy_decide_list(pe, dec, l->n);
 	for (size_t i = 0; i < l->n; i++) {
@@ -465,6 +471,9 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	char reason[PS_WHY_MAX], partial_why[PS_WHY_MAX] = "";
 	enum ps_status st;
 	int passthrough, partial = 0;
+	size_t nperm = 0;
+	enum ps_status perm_st = PS_OK;
+	char perm_why[PS_WHY_MAX] = "";
 	gpgme_key_t self = NULL;
 
 	message_init(&m);
@@ -504,6 +513,9 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	if ((st = add_missing_fields(&m.hdr, c->sender ? sender : NULL, why,
 				     whylen)) != PS_OK)
 		goto out;
+	/* SMTP needs an envelope sender: -f, else the From address */
+	if (cf.mode == TRANSPORT_SMTP && c->sender == NULL)
+		header_addresses(&m.hdr, "From", 0, first_addr, sender, reason, sizeof(reason));
 	crash_point("intake");
 	passthrough = message_is_sealed(&m);
 	if (!passthrough &&
@@ -526,7 +538,11 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 			goto out;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct copy *cp = &plan.v[i];
-		const char **rcpts = calloc(cp->n, sizeof(*rcpts));
+		const char **rcpts = calloc(cp->n * 2 + 1, sizeof(*rcpts));
+		const char **rest = rcpts + cp->n;
+		enum rcpt_state state[PS_RCPT_MAX];
+		size_t nt, np;
+		int tls_req = 0;
 
 		if (rcpts == NULL) {
 			st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
@@ -534,48 +550,64 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 		}
 		for (size_t k = 0; k < cp->n; k++)
 			rcpts[k] = rl.v[cp->rcpt[k]].addr;
-		st = handoff_sendmail(&cf, sender, c->sender != NULL, c->fullname,
-				      rcpts, cp->n, cp->fd, reason, sizeof(reason));
-		if (st == PS_TEMPFAIL) {
-			/* the MTA cannot take it now: into the durable queue */
+		for (size_t k = 0; k < cp->n; k++)
+			tls_req |= rl.v[cp->rcpt[k]].tls_required;
+		st = handoff_copy(&cf, sender, c->sender != NULL, c->fullname, rcpts, cp->n,
+				  cp->fd, 0, tls_req, state, reason, sizeof(reason));
+		/* the recipients not taken for a temporary reason: into the
+		 * durable queue (the copy as it is: an encrypted copy stays
+		 * encrypted); those refused for good: reported */
+		nt = np = 0;
+		for (size_t k = 0; k < cp->n; k++) {
+			if (state[k] == RCPT_TEMP)
+				rest[nt++] = rcpts[k];
+			else if (state[k] == RCPT_PERM) {
+				log_warnx("%s: refused by %s: %s", rcpts[k],
+					  cf.mode == TRANSPORT_SMTP ? cf.smtp_host : cf.sendmail,
+					  reason);
+				if (nperm++ == 0)
+					ps_why(perm_why, sizeof(perm_why), "%s: %s", rcpts[k], reason);
+				perm_st = st == PS_OK || st == PS_TEMPFAIL ? PS_UNAVAILABLE : st;
+				np++;
+			}
+		}
+		if (nt > 0) {
 			struct queue_env qe = {sender, c->sender != NULL, c->fullname,
-					       copy_kind_name(cp->kind), rcpts, cp->n};
+					       copy_kind_name(cp->kind), tls_req, rest, nt};
 			char id[64], qwhy[PS_WHY_MAX];
 
 			if (queue_put(&cf, &qe, cp->fd, reason, id, sizeof(id), qwhy,
-				      sizeof(qwhy)) == PS_OK) {
-				log_info("%s copy for %zu recipient%s queued as %s: %s",
-					 copy_kind_name(cp->kind), cp->n, cp->n == 1 ? "" : "s",
-					 id, reason);
+				      sizeof(qwhy)) != PS_OK) {
+				struct buf done;
+
+				buf_init(&done, 4096);
+				describe_done(&plan, &rl, &done);
+				ps_fail(PS_TEMPFAIL, why, whylen,
+					"handing off the %s copy for %s%s failed: %s; and it could "
+					"not be queued: %s; already handed off: %s",
+					copy_kind_name(cp->kind), rest[0], nt > 1 ? " and others" : "",
+					reason, qwhy, done.failed ? "(too many to list)" : buf_str(&done));
+				buf_free(&done);
 				free(rcpts);
-				cp->handed_off = 1;
-				st = PS_OK;
-				continue;
+				st = PS_TEMPFAIL;
+				goto out;
 			}
-			ps_why(reason + strlen(reason), sizeof(reason) - strlen(reason),
-			       "; and it could not be queued: %s", qwhy);
+			log_info("%s copy for %zu recipient%s queued as %s: %s",
+				 copy_kind_name(cp->kind), nt, nt == 1 ? "" : "s", id, reason);
 		}
 		free(rcpts);
-		if (st != PS_OK) {
-			struct buf done;
-
-			buf_init(&done, 4096);
-			describe_done(&plan, &rl, &done);
-			ps_fail(st, why, whylen,
-				"handing off the %s copy for %s%s failed: %s; already "
-				"handed off: %s",
-				copy_kind_name(cp->kind), rl.v[cp->rcpt[0]].addr,
-				cp->n > 1 ? " and others" : "", reason,
-				done.failed ? "(too many to list)" : buf_str(&done));
-			buf_free(&done);
-			goto out;
-		}
 		cp->handed_off = 1;
 		crash_point("handoff");
-		log_info("%s copy for %zu recipient%s handed to %s", copy_kind_name(cp->kind),
-			 cp->n, cp->n == 1 ? "" : "s", cf.sendmail);
+		if (nt + np < cp->n)
+			log_info("%s copy for %zu recipient%s handed to %s", copy_kind_name(cp->kind),
+				 cp->n - nt - np, cp->n - nt - np == 1 ? "" : "s",
+				 cf.mode == TRANSPORT_SMTP ? cf.smtp_host : cf.sendmail);
+		st = PS_OK;
 	}
-	if (partial)
+	if (nperm > 0)
+		st = ps_fail(perm_st, why, whylen, "%s%s", perm_why,
+			     nperm > 1 ? " (and other recipients: see above)" : "");
+	if (partial && st == PS_OK)
 		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why);
 out:
 	if (self != NULL)

@@ -78,7 +78,7 @@ sources = local
 no-key = tls-required"
 send carol@example.com
 [ "$(rc)" = 69 ] || fail "tls-required: exit $(rc)"
-grep -q "carol@example.com: refused: .*tls-required.*mode = sendmail cannot enforce TLS" "$T/err" || fail "tls-required: $(cat "$T/err")"
+grep -q "carol@example.com: refused: .*tls-required.*this handoff cannot enforce verified TLS (that needs \[transport\] mode = smtp" "$T/err" || fail "tls-required: $(cat "$T/err")"
 nothing_since "$n" "tls-required"
 ok "no-key = tls-required cannot be kept with the sendmail handoff: refused with the reason, never plaintext"
 

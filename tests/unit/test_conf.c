@@ -79,7 +79,22 @@ errors_with_lines(void **state)
 	assert_int_equal(parse("[transport]\njust words\n"), PS_CONFIG);
 	assert_int_equal(parse("[transport\n"), PS_CONFIG);
 	assert_int_equal(parse("[transport]\nmode = smtp\n"), PS_CONFIG);
-	assert_non_null(strstr(why, "not supported"));
+	assert_string_equal(why, "t.conf:2: mode = smtp needs host in [transport]");
+	assert_int_equal(parse("[transport]\nmode = smtp\nhost = smtp.example.org\n"
+			       "auth = plain\nuser = me\n"),
+			 PS_CONFIG);
+	assert_string_equal(why, "t.conf:4: auth needs user and password-command in "
+				 "[transport]");
+	assert_int_equal(parse("[transport]\nmode = smtp\nhost = smtp.example.org\n"
+			       "port = 465\ntls = implicit\nauth = login\nuser = me\n"
+			       "password-command = /usr/bin/pass show mail\n"),
+			 PS_OK);
+	assert_int_equal(cf.mode, TRANSPORT_SMTP);
+	assert_int_equal(cf.smtp_port, 465);
+	assert_int_equal(cf.smtp_tls, SMTP_IMPLICIT);
+	assert_int_equal(cf.smtp_auth, SMTP_AUTH_LOGIN);
+	assert_int_equal(parse("[transport]\npassword-command = pass show\n"), PS_CONFIG);
+	assert_int_equal(parse("[transport]\ntls-verify = maybe\n"), PS_CONFIG);
 }
 
 static void

@@ -319,7 +319,7 @@ transport(void **state)
 	assert_int_equal(d.out, OUT_PLAIN_TLS);
 	policy_apply_transport(&d, 0);
 	assert_int_equal(d.out, OUT_REFUSE);
-	assert_non_null(strstr(d.why, "mode = sendmail cannot enforce TLS"));
+	assert_non_null(strstr(d.why, "cannot enforce verified TLS (that needs [transport] mode = smtp"));
 	d.out = OUT_PLAIN;
 	policy_apply_transport(&d, 0);
 	assert_int_equal(d.out, OUT_PLAIN);

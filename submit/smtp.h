@@ -1,0 +1,56 @@
+/*++
+ * NAME
+ *	smtp 3h
+ * SUMMARY
+ *	hand a copy to an SMTP relay (libcurl), TLS as the copy needs
+ * DESCRIPTION
+ *	smtp_send() submits one copy to [transport] host:port: STARTTLS or
+ *	implicit TLS (RFC 8314), AUTH PLAIN or LOGIN with the password that
+ *	password-command prints (run with execv, no shell), the copy
+ *	converted to CRLF on the way (curl dot-stuffs it), TCP_NODELAY.
+ *
+ *	TLS per copy (need):
+ *	  SMTP_TLS_REQUIRED     only over TLS with a verified certificate;
+ *	                        a relay that offers no STARTTLS or a bad
+ *	                        certificate is a temporary failure, nothing
+ *	                        is sent;
+ *	  SMTP_TLS_OPPORTUNISTIC STARTTLS when offered; a certificate that
+ *	                        does not verify is used anyway, and logged;
+ *	AUTH is never sent without TLS.
+ *
+ *	Every recipient's RCPT reply is recorded (rcpt_code[i]: 250, 450,
+ *	550, or 0 when not reached); one recipient's 5xx does not stop the
+ *	others. Result: PS_OK when the relay took the copy for at least one
+ *	recipient (check rcpt_code for the rest); PS_TEMPFAIL for a
+ *	connection or TLS failure, a 4xx for everything, or any trouble
+ *	before the data was accepted; PS_UNAVAILABLE when every recipient
+ *	was refused with 5xx, or the message was.
+ *
+ *	When the relay advertises REQUIRETLS (RFC 8689) it is recorded in
+ *	*requiretls_offered; libcurl cannot add the MAIL FROM parameter, so
+ *	the copy is sent under the first-hop rule and the log says so.
+ *--*/
+#ifndef PS_SMTP_H
+#define PS_SMTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "status.h"
+
+enum smtp_tls_need { SMTP_TLS_OPPORTUNISTIC, SMTP_TLS_REQUIRED };
+
+struct smtp_outcome {
+	int *rcpt_code;		/* n entries */
+	int tls;		/* the session was TLS */
+	int verified;		/* ... with a verified certificate */
+	int requiretls_offered; /* the relay advertised REQUIRETLS */
+};
+
+enum ps_status smtp_send(const struct ps_config *cf, const char *sender,
+			 const char *const *rcpts, size_t n, int fd, off_t offset,
+			 enum smtp_tls_need need, struct smtp_outcome *out,
+			 char *why, size_t whylen);
+
+#endif
