@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bs.h"
 #include "cli.h"
 #include "conf.h"
 #include "handoff.h"
@@ -155,9 +156,7 @@ main(int argc, char **argv)
 	case MODE_NEWALIASES:
 		return mta_mode(&c, "-bi");
 	case MODE_SMTP:
-		log_warnx("-bs (SMTP on standard input) is not supported by this "
-			  "version");
-		return ps_exit_code(PS_UNAVAILABLE);
+		return smtp_session(&c);
 	case MODE_DELIVER:
 		break;
 	}

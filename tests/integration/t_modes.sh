@@ -1,6 +1,6 @@
 #!/bin/bash
 # mailq and -bp list postseal's own queue, -q runs it (t_queue tests the
-# queue itself); -bs is refused plainly; --version and --help answer.
+# queue itself; t_bs tests -bs); --version and --help answer.
 . "$SRCDIR/tests/integration/lib/common.sh" || exit 99
 
 ps_setup alice
@@ -17,12 +17,6 @@ ok "mailq and -bp show postseal's own queue"
 
 "$POSTSEAL" -C "$T/conf" -q || fail "-q exited $?"
 ok "-q runs postseal's queue (see t_queue)"
-
-out=$("$POSTSEAL" -C "$T/conf" -bs < /dev/null 2>&1)
-rc=$?
-[ "$rc" = 69 ] || fail "-bs exited $rc, want 69"
-grep -q 'not supported' <<<"$out" || fail "-bs said: $out"
-ok "-bs is refused with exit 69 and a reason"
 
 "$POSTSEAL" --version | grep -q '^postseal [0-9]' || fail "--version"
 "$POSTSEAL" --help | grep -q '^usage: postseal' || fail "--help"
