@@ -2,11 +2,16 @@
 # bench/run.sh - postseal's figures, each next to its comparison measured in
 # the same run, alternating. Prints a table and writes bench/results/latest.md.
 #   QUICK=1   a few iterations only (CI uses it so the bench cannot rot)
-# Figures (issue #2):
+# Figures (issues #2, #3, #5, #6):
 #   1. one 10 KB message to one recipient with a key in the keyring:
 #      postseal + exec of a sink, next to raw `gpg --encrypt` + the same sink
-#   2. peak RSS of postseal for 1, 10 and 100 MB messages (target < 32 MB,
-#      flat), next to raw gpg's
+#   2. a keyless 10 KB message over SMTP to a local sink (Postfix's
+#      smtp-sink): postseal (mode = smtp) next to msmtp
+#   3. key discovery for 20 recipients in 20 domains, 100 ms per answer,
+#      and a cached key next to a local-keyring key (bench/discovery.sh)
+#   4. 1, 10 and 100 MB messages: wall time next to raw gpg, and peak RSS
+#      (target < 32 MB, flat)
+#   5. throughput: 500 (QUICK: 100) messages from 2 concurrent clients
 set -euo pipefail
 : "${POSTSEAL:?}" "${SRCDIR:?}"
 SRCDIR=$(cd "$SRCDIR" && pwd)
@@ -24,7 +29,7 @@ gpg --batch -q --import "$SRCDIR/tests/data/keys/alice.pub.asc" 2>/dev/null
 # the sink both sides exec: reads the message, as an MTA's sendmail would
 printf '#!/bin/sh\nexec cat > /dev/null\n' > "$T/sink"
 chmod 755 "$T/sink"
-printf '[transport]\nmode = sendmail\nsendmail = %s\n' "$T/sink" > "$T/conf"
+printf '[transport]\nmode = sendmail\nsendmail = %s\n[default]\nsources = local\n' "$T/sink" > "$T/conf"
 chmod 600 "$T/conf"
 
 # make_msg FILE BYTES: a text message of about BYTES bytes
@@ -60,12 +65,48 @@ ratio=$(awk -v a="$ps_med" -v b="$gpg_med" 'BEGIN {printf "%.2f", a / b}')
 rss_rows=""
 for mb in $SIZES; do
 	make_msg "$T/big" $((mb * 1024 * 1024))
+	a=$(now_us)
 	ps_rss=$(/usr/bin/time -f %M "$POSTSEAL" -C "$T/conf" -i alice@example.org < "$T/big" 2>&1 >/dev/null | tail -n1)
+	b=$(now_us)
 	gpg_rss=$(/usr/bin/time -f %M gpg --batch -q --trust-model always --armor --encrypt \
 		-r alice@example.org -o /dev/null < "$T/big" 2>&1 | tail -n1)
-	rss_rows+="| ${mb} MB message | $((ps_rss / 1024)) MB | $((gpg_rss / 1024)) MB | $([ $((ps_rss / 1024)) -lt 32 ] && echo "met (< 32 MB)" || echo "MISSED (>= 32 MB)") |"$'\n'
+	c=$(now_us)
+	ps_ms=$(( (b - a) / 1000 )); gpg_ms=$(( (c - b) / 1000 ))
+	rss_rows+="| ${mb} MB message | ${ps_ms} ms | ${gpg_ms} ms | $(awk -v a="$ps_ms" -v b="$gpg_ms" 'BEGIN {printf "%.2fx", a / (b ? b : 1)}') | $((ps_rss / 1024)) MB | $((gpg_rss / 1024)) MB | $([ $((ps_rss / 1024)) -lt 32 ] && echo "met (< 32 MB)" || echo "MISSED (>= 32 MB)") |"$'\n'
 done
 rm -f "$T/big"
+
+# 2. keyless plaintext over SMTP, postseal next to msmtp, same smtp-sink
+smtp_rows="not measured: smtp-sink or msmtp missing"
+if [ -x /usr/sbin/smtp-sink ] && command -v msmtp >/dev/null; then
+	port=$(( 30000 + RANDOM % 20000 ))
+	/usr/sbin/smtp-sink -u nobody 127.0.0.1:$port 100 & sink=$!
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+	printf '[transport]\nmode = smtp\nhost = 127.0.0.1\nport = %s\n[default]\nsources = local\n' "$port" > "$T/smtp.conf"
+	chmod 600 "$T/smtp.conf"
+	sed 's/alice@example.org/carol@example.com/' "$T/m10k" > "$T/m10k.plain"
+	run_ps_smtp() { "$POSTSEAL" -C "$T/smtp.conf" -i -f bench@example.com carol@example.com < "$T/m10k.plain"; }
+	run_msmtp() { msmtp --host=127.0.0.1 --port=$port --tls=off --auth=off --from=bench@example.com carol@example.com < "$T/m10k.plain"; }
+	run_ps_smtp && run_msmtp || { echo "bench: SMTP warm-up failed" >&2; exit 1; }
+	: > "$T/pss.times"; : > "$T/msmtp.times"
+	for ((i = 0; i < N; i++)); do
+		a=$(now_us); run_ps_smtp; b=$(now_us); echo $((b - a)) >> "$T/pss.times"
+		a=$(now_us); run_msmtp; b=$(now_us); echo $((b - a)) >> "$T/msmtp.times"
+	done
+	kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true
+	pss=$(median < "$T/pss.times"); msm=$(median < "$T/msmtp.times")
+	sratio=$(awk -v a="$msm" -v b="$pss" 'BEGIN {printf "%.2f", a / b}')
+	smtp_rows="| postseal, mode = smtp | $((pss / 1000)).$(printf '%03d' $((pss % 1000))) ms | **${sratio}x** as fast as msmtp $(awk -v r="$sratio" 'BEGIN {print (r >= 2) ? "(target >= 2x: met)" : "(target >= 2x: MISSED)"}') |
+| msmtp $(msmtp --version | head -n1 | awk '{print $3}') | $((msm / 1000)).$(printf '%03d' $((msm % 1000))) ms | 1.00x |"
+fi
+
+# 5. throughput: messages from 2 concurrent clients, keys in the keyring
+TN=$([ "$QUICK" = 1 ] && echo 100 || echo 500)
+a=$(now_us)
+seq "$TN" | xargs -P 2 -I{} sh -c '"$0" -C "$1" -i -f bench@example.com alice@example.org < "$2"' "$POSTSEAL" "$T/conf" "$T/m10k"
+b=$(now_us)
+tput=$(awk -v n="$TN" -v us=$((b - a)) 'BEGIN {printf "%.1f", n / (us / 1e6)}')
+per=$(awk -v n="$TN" -v us=$((b - a)) 'BEGIN {printf "%.1f", 2 * us / n / 1000}')
 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 report=$(cat <<EOF2
@@ -88,15 +129,27 @@ starts gpg three times in a row, raw gpg once: GPGME's engine probe
 3 ms), then the encryption itself; postseal's own start (19 shared
 libraries, libetpan's TLS and SASL among them) adds about 2.5 ms.
 
-## 2. Peak RSS
+## 2. Keyless 10 KB message over SMTP to a local sink (smtp-sink)
+
+| | median wall time | ratio |
+|---|---|---|
+${smtp_rows}
+
+## 4. Large messages: wall time and peak RSS
 
 postseal's own maximum resident set (GPGME starts gpg as a detached
 grandchild, which is not counted here; the gpg doing the same work is the
 "raw gpg" column).
 
-| message | postseal | raw gpg | target |
-|---|---|---|---|
+| message | postseal | raw gpg | ratio | postseal RSS | raw gpg RSS | RSS target |
+|---|---|---|---|---|---|---|
 ${rss_rows}
+## 5. Throughput: ${TN} messages (10 KB, key in the keyring), 2 concurrent clients
+
+| messages per second | wall time per message per client | against scenario 1 | target |
+|---|---|---|---|
+| ${tput} msg/s | ${per} ms | $(awk -v p="$per" -v m="$ps_med" 'BEGIN {printf "%.2fx", p * 1000 / m}') | $(awk -v t="$tput" 'BEGIN {print (t >= 50) ? "met (>= 50 msg/s)" : "MISSED (< 50 msg/s)"}') |
+
 EOF2
 )
 echo "$report"
