@@ -15,16 +15,13 @@ touching the network stack (no tc/netem):
   UDP  (--udp LISTEN_PORT:TARGET_PORT, repeatable): forwards each datagram
        to 127.0.0.1:TARGET_PORT from a socket of its own per client address
        and port, and sends each reply back DELAY after it arrived.
-  CONNECT (--connect LISTEN_PORT:TARGET_PORT, repeatable): an HTTP proxy
-       that accepts "CONNECT host:port", answers 200 and then behaves as a
-       --tcp forward to 127.0.0.1:TARGET_PORT whatever host was asked for.
 
 LISTEN_PORT 0 picks a free port; with --same-port, a --tcp and a --udp
 listener given as 0 with the same TARGET_PORT get one port number (DNS
-over UDP and TCP on one port).  Once listening, the ports in use are written, one
-"KIND LISTEN TARGET" line each, to --ready FILE (written atomically), and
-every connection or datagram is logged as one line on stderr (so a caller
-can count network use).  Runs until SIGTERM/SIGINT.
+over UDP and TCP on one port).  Once listening, the ports in use are
+written, one "KIND LISTEN TARGET" line each, to --ready FILE (atomically),
+and every connection or datagram is logged as one line on stderr (so a
+caller can count network use).  Runs until SIGTERM/SIGINT.
 """
 import argparse
 import asyncio
@@ -134,28 +131,6 @@ def tcp_handler(target, delay, first_only):
     return handle
 
 
-def connect_handler(target, delay, first_only):
-    async def handle(reader, writer):
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError,
-                asyncio.LimitOverrunError, ConnectionError):
-            writer.close()
-            return
-        line = head.split(b"\r\n", 1)[0].decode("latin-1")
-        parts = line.split()
-        if len(parts) < 2 or parts[0].upper() != "CONNECT":
-            log("connect", "refused: %s" % line)
-            writer.write(b"HTTP/1.1 405 only CONNECT\r\nContent-Length: 0\r\n\r\n")
-            writer.close()
-            return
-        log("connect", "%s -> %d" % (parts[1], target))
-        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        await writer.drain()
-        await splice(reader, writer, target, delay, first_only, "connect")
-    return handle
-
-
 class UdpUpstream(asyncio.DatagramProtocol):
     def __init__(self, front, client, delay):
         self.front, self.client, self.delay = front, client, delay
@@ -240,7 +215,6 @@ async def main():
     ap.add_argument("--delay-ms", type=float, default=100.0)
     ap.add_argument("--tcp", type=spec, action="append", default=[])
     ap.add_argument("--udp", type=spec, action="append", default=[])
-    ap.add_argument("--connect", type=spec, action="append", default=[])
     ap.add_argument("--same-port", action="store_true",
                     help="a --tcp and a --udp with LISTEN 0 and the same "
                     "TARGET share one port number")
@@ -268,11 +242,6 @@ async def main():
                                              "127.0.0.1", listen, reuse_address=True)
         servers.append(srv)
         lines.append("tcp %d %d" % (srv.sockets[0].getsockname()[1], target))
-    for listen, target in args.connect:
-        srv = await asyncio.start_server(connect_handler(target, delay, args.first_only),
-                                         "127.0.0.1", listen, reuse_address=True)
-        servers.append(srv)
-        lines.append("connect %d %d" % (srv.sockets[0].getsockname()[1], target))
     for listen, target in args.udp:
         if listen == 0 and target in pre_udp:
             sock = pre_udp.pop(target)
@@ -294,10 +263,12 @@ async def main():
         loop.add_signal_handler(sig, stop.set)
     while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), 5)
+            await asyncio.wait_for(stop.wait(), 1)
         except asyncio.TimeoutError:
+            # an upstream socket per client port: resolvers pick a new
+            # port per query, so close the idle ones soon
             for fr in fronts:
-                fr.expire(30)
+                fr.expire(2 + delay)
     for srv in servers:
         srv.close()
 

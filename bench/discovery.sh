@@ -37,11 +37,14 @@
 set -uo pipefail
 GPG_CMP=${GPG_CMP:-1}
 if [ "$GPG_CMP" = 1 ] && [ -z "${PS_DISC_NS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare -m -n --propagation private true 2>/dev/null; then
+	if [ "$(id -u)" = 0 ] &&
+		unshare -m -n --propagation private ip link set lo up >/dev/null 2>&1; then
 		PS_DISC_NS=1 exec unshare -m -n --propagation private -- bash "${BASH_SOURCE[0]}" "$@"
 	fi
 	PS_DISC_NS=0
-	GPG_WHY="\`unshare -m -n\` does not work here (a private network and mount namespace are needed to give dirmngr ports 443 and 53 and the test CA)"
+	GPG_WHY="\`unshare -m -n\` (with \`ip link set lo up\` in it) does not work here; a
+private network and mount namespace are needed to give dirmngr ports 443
+and 53 and the test CA without touching the system"
 fi
 PS_DISC_NS=${PS_DISC_NS:-0}
 [ "$GPG_CMP" = 1 ] || GPG_WHY="not asked for (GPG_CMP=0)"
@@ -53,7 +56,7 @@ QUICK=${QUICK:-0}
 DELAY_MS=${DELAY_MS:-100}
 KEYS_IN=${KEYS_IN:-wkd}
 N=$([ "$QUICK" = 1 ] && echo 3 || echo 11)     # discovery runs of each kind
-NSEQ=$([ "$QUICK" = 1 ] && echo 1 || echo 3)   # sequential runs (20 lookups each)
+NSEQ=$([ "$QUICK" = 1 ] && echo 1 || echo 2)   # one-after-another runs (20 lookups each)
 NRAW=$([ "$QUICK" = 1 ] && echo 0 || echo 5)   # runs without the delay (breakdown)
 NGPG1=$([ "$QUICK" = 1 ] && echo 1 || echo "$N") # gpg runs for one address
 NSUB=$([ "$QUICK" = 1 ] && echo 5 || echo 21)  # submissions of each kind
@@ -96,8 +99,8 @@ cleanup() {
 	fi
 	ng_stop "$NG" >/dev/null 2>&1
 	dns_stop "$D" >/dev/null 2>&1
-	# gpg-agents of any GnuPG home made here (the key generator's, at least)
-	for h in $(find "$T" -name 'S.gpg-agent' -printf '%h\n' 2>/dev/null | sort -u); do
+	# gpg-agents and dirmngrs of any GnuPG home made here
+	for h in $(find "$T" \( -name S.gpg-agent -o -name S.dirmngr \) -printf '%h\n' 2>/dev/null | sort -u); do
 		gpgconf --homedir "$h" --kill all >/dev/null 2>&1
 	done
 	rm -rf "$T"
@@ -198,9 +201,14 @@ if [ "$PS_DISC_NS" = 1 ]; then
 	echo "nameserver 127.0.0.1" > "$T/resolv.conf"
 	cat /etc/ssl/certs/ca-certificates.crt "$NG/ca/ca.pem" > "$T/ca-bundle.crt" 2>/dev/null ||
 		cp "$NG/ca/ca.pem" "$T/ca-bundle.crt"
-	mount --bind "$T/resolv.conf" /etc/resolv.conf &&
-		mount --bind "$T/ca-bundle.crt" /etc/ssl/certs/ca-certificates.crt ||
-		die "bind mounts in the private mount namespace failed"
+	if mount --bind "$T/resolv.conf" /etc/resolv.conf; then
+		if ! mount --bind "$T/ca-bundle.crt" /etc/ssl/certs/ca-certificates.crt; then
+			umount /etc/resolv.conf
+			GPG_WHY="the test CA could not be bind-mounted over the system bundle"
+		fi
+	else
+		GPG_WHY="/etc/resolv.conf could not be bind-mounted"
+	fi
 fi
 
 # --- postseal: configuration, sink, keyrings -----------------------------------
@@ -253,9 +261,8 @@ RUN=0
 fresh_cache() { RUN=$((RUN + 1)); mkdir "$T/c/$RUN"; echo "$T/c/$RUN"; }
 done_cache() { # forget a run's cache (and any agent started in its keyring)
 	local h
-	for h in $(find "$1" -name 'S.gpg-agent' -printf '%h\n' 2>/dev/null); do
-		gpgconf --homedir "$h" --kill all >/dev/null 2>&1
-	done
+	find "$1" -name 'S.gpg-agent' -printf '%h\n' 2>/dev/null |
+		while read -r h; do gpgconf --homedir "$h" --kill all >/dev/null 2>&1; done
 	rm -rf "$1"
 }
 
@@ -289,16 +296,16 @@ check_seq() { [ "$(cat "$1.rc")" = 0 ]; }
 # another, sharing one fresh cache; prints the total wall time; OUT.rc is 0
 # when every address got its key
 keyfetch_seq() {
-	local out=$1 c a t0 t1 ok=0; shift
+	local out=$1 c a t0 t1 bad=0; shift
 	c=$(fresh_cache)
 	t0=$(now_us)
 	for a in "$@"; do
 		XDG_CACHE_HOME=$c "$KEYFETCH" -C "$T/conf" "$a" > "$out.1" 2> "$out.1.err"
 		echo $? > "$out.1.rc"
-		check "$out.1" "$a" || ok=1
+		check "$out.1" "$a" || bad=1
 	done
 	t1=$(now_us)
-	echo "$ok" > "$out.rc"
+	echo "$bad" > "$out.rc"
 	done_cache "$c"
 	echo $((t1 - t0))
 }
@@ -361,7 +368,7 @@ note "sanity run: all $NADDR found in $(ms "$t") (warm-up, not counted)"
 
 # gpg: can it find the keys through the same servers?
 USE_GPG=0
-if [ "$PS_DISC_NS" = 1 ]; then
+if [ "$PS_DISC_NS" = 1 ] && [ -z "${GPG_WHY:-}" ]; then
 	t=$(gpg_locate "$T/gk" "$(addr 1)")
 	if gpg_check "$T/gk" "$(addr 1)"; then
 		USE_GPG=1
@@ -484,8 +491,8 @@ rows=$(
 	fi
 )
 if [ "$USE_GPG" = 1 ]; then
-	cmp="gpg (\`--auto-key-locate $GPG_AKL\`, i.e. postseal's sources in
-postseal's order; a fresh GnuPG home each run, its dirmngr started
+	cmp="gpg (\`--auto-key-locate $GPG_AKL\`, i.e. postseal's
+sources in postseal's order; a fresh GnuPG home each run, its dirmngr started
 beforehand and not counted) reaches the same servers through the same
 delay: this bench runs in a private network and mount namespace where
 the delay proxy also listens on 127.0.0.1:443 and :53, /etc/resolv.conf
@@ -493,6 +500,16 @@ names 127.0.0.1 and the test CA is added to the system bundle."
 else
 	cmp="gpg --locate-keys is not measured: ${GPG_WHY:-unknown reason}.
 postseal's own lookups one after another stand in for it."
+fi
+counts="$NSEQ for the 20 one after another"
+[ "$USE_GPG" = 1 ] && counts+=", $NGPG1 for gpg with one address"
+[ "$NRAW" -gt 0 ] && counts+=", $NRAW without the delay"
+if [ "$net4" = 0 ]; then
+	net4="Neither asked the network (nothing reached the delay proxy during
+these runs)."
+else
+	net4="The network was asked: $net4 connections or datagrams reached the
+delay proxy during these runs."
 fi
 breakdown=""
 if [ -n "$(med rawall)" ]; then
@@ -510,9 +527,8 @@ $where. Every answer of both servers is delayed by ${DELAY_MS} ms
 (bench/delayproxy.py on 127.0.0.1: each DNS reply, over UDP and TCP; on
 HTTPS every server-to-client flight, so a TLS handshake plus one request
 cost two delays). postseal-keyfetch runs with an empty cache each time
-(sources \`local pinned dane wkd\`); medians of $N runs ($NSEQ for the 20
-one after another,$([ "$USE_GPG" = 1 ] && echo " $NGPG1 for gpg with one address,") $NRAW without the delay), alternating; every
-run is checked to find each address's own key.
+(sources \`local pinned dane wkd\`); medians of $N runs
+($counts), alternating; every run is checked to find each address's own key.
 $cmp
 
 | | median wall time | ratio |
@@ -527,9 +543,8 @@ A 10 KB message to b01@d01.example, \`postseal -i\` to a sink (\`exec cat
 >/dev/null\`), medians of $NSUB runs each, alternating. "Cached": the user's
 keyring is empty and the key was found by discovery beforehand (one
 postseal-keyfetch); "local": the key is in the user's GnuPG keyring and
-postseal's cache is empty. Both were checked to send PGP/MIME; neither
-asked the network ($net4 connections or datagrams reached the delay
-proxy during these runs).
+postseal's cache is empty. Both were checked to send PGP/MIME.
+$net4
 
 | key | median wall time | ratio |
 |---|---|---|

@@ -28,10 +28,18 @@
 #                                   "HH:MM:SS.mmm #ID C: EHLO x"
 #                                   "HH:MM:SS.mmm #ID S: 250-smtp.example.test"
 #                                   "HH:MM:SS.mmm #ID P: TLS established (...)"
+#                                   "... #ID P: TLS handshake failed: ..."
 #                                 (#ID numbers the connections; "-" for the
 #                                 server itself; AUTH credentials never
 #                                 appear).  The first session is sm_start's
-#                                 probe (banner, QUIT, 221).
+#                                 probe (banner, QUIT, 221).  Events (P:):
+#                                 "connect from IP:PORT to the plain|implicit
+#                                 listener", "TLS established (TLSv1.3,
+#                                 CIPHER) after STARTTLS|on connect", "TLS
+#                                 handshake failed: REASON", "AUTH PLAIN
+#                                 user=U ok|FAILED", "message data: N bytes",
+#                                 "stored message N (tls=... auth_user=...
+#                                 requiretls=...)", "closed"
 #   DIR/auth                      "USER\nPASSWORD\n" (mode 600) when auth
 #                                 is enabled
 #   DIR/rules                     reply rules, one a line, read at every
@@ -44,7 +52,8 @@
 #                                   DATA CODE TEXT  end of DATA (not stored)
 #                                 unlisted recipients are accepted; a 421
 #                                 reply also closes the connection
-#   DIR/mail/N.eml                accepted message N (1, 2, ...): the DATA
+#   DIR/mail/N.eml                accepted message N (1, 2, ...; numbers go
+#                                 on after a restart in the same DIR): the DATA
 #                                 bytes exactly as received (CRLF, bare LF,
 #                                 8-bit kept) with the transparency dots of
 #                                 RFC 5321 4.5.2 removed, without the final
@@ -112,7 +121,11 @@
 #                              (message data actually passed in plaintext)
 #                              | starttls | conn (connections)
 #   sm_sink_start DIR [PORT]   start smtp-sink; prints its port, writes
-#                              DIR/sink_port
+#                              DIR/sink_port.  Runs "smtp-sink -c [-u root]
+#                              -h sink.example.test -d DIR/sink/%Y%m%d%H%M%S.
+#                              $SM_SINK_OPTS 127.0.0.1:PORT 100"; put extra
+#                              options in SM_SINK_OPTS (e.g. "-a" = no AUTH,
+#                              "-r RCPT" = 4xx to every RCPT)
 #   sm_sink_count DIR          number of messages smtp-sink received (its
 #                              "-c" counter "mesg=": a "." was received)
 #   sm_sink_files DIR          the non-empty message files in DIR/sink/
@@ -171,8 +184,12 @@
 #     text.  It needs -u when run as root.  A dump file is created (empty)
 #     when DATA starts and is left behind empty when the client disconnects
 #     before the final ".", hence sm_sink_count uses the -c counter.
-#   * timings: sm_ca ~0.1 s, sm_start ~0.2-0.4 s (python start-up + banner),
-#     sm_strip_start ~0.1 s, sm_sink_start ~0.05 s, sm_stop ~0.05-0.2 s.
+#   * timings: sm_ca 0.1-0.2 s (EC P-256), sm_start ~0.3 s (mostly python
+#     importing aiosmtpd), sm_strip_start 0.1-0.3 s, sm_sink_start < 0.1 s,
+#     sm_stop 0.05-0.1 s per DIR (every server exits on TERM at once; the
+#     process scan of /proc is part of it).  smtp-selftest.sh: ~7 s.
+#   * as a non-root user (setpriv nobody) everything works the same
+#     (smtp-sink then runs without -u).
 # ----------------------------------------------------------------------------
 
 # shellcheck source=util.sh
@@ -246,11 +263,11 @@ sm__listening() {
 }
 
 # sm__banner PORT [QUIT]: read a "220" greeting from 127.0.0.1:PORT within
-# 2 s (then send QUIT and read the reply when QUIT is given)
+# SM_BANNER_WAIT (2) s (then send QUIT and read the reply when QUIT is given)
 sm__banner() {
     local fd line rc=1
     { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
-    while IFS= read -r -t 2 line <&"$fd"; do
+    while IFS= read -r -t "${SM_BANNER_WAIT:-2}" line <&"$fd"; do
         case $line in
         220-*) continue ;;
         220*) rc=0 ;;
@@ -258,8 +275,8 @@ sm__banner() {
         break
     done
     if [ $rc = 0 ] && [ -n "${2:-}" ]; then
-        printf 'QUIT\r\n' >&"$fd" 2>/dev/null
-        IFS= read -r -t 2 line <&"$fd"
+        { printf 'QUIT\r\n' >&"$fd"; } 2>/dev/null
+        IFS= read -r -t "${SM_BANNER_WAIT:-2}" line <&"$fd"
     fi
     exec {fd}>&-
     return $rc
@@ -615,6 +632,7 @@ sm_sink_start() {
         # -c: counters on stdout ("sess=N quit=N mesg=N", CR-separated);
         # -d: one file per message, DIR/sink/YYYYmmddHHMMSS.<random hex>;
         # -h: greeting name; no -v (it would log the session), no -s (syslog)
+        # shellcheck disable=SC2086  # SM_SINK_OPTS: extra options, split
         sm__spawn "$d" "$d/sink.pid" "$d/sink.out" "$SM_SINK" -c "${u[@]}" -h sink.example.test \
             -d "$d/sink/%Y%m%d%H%M%S." ${SM_SINK_OPTS:-} "127.0.0.1:$port" 100
         pid=$(cat "$d/sink.pid" 2>/dev/null)

@@ -17,7 +17,8 @@
 #                                                    message is not stored)
 #                              '#' comments and blank lines are ignored; a 421
 #                              reply closes the connection after it is sent.
-# DIR/mail/N.eml               message N (1, 2, ...) exactly as received
+# DIR/mail/N.eml               message N (1, 2, ...; after a restart in the
+#                              same DIR the numbers go on) exactly as received
 #                              after DATA, transparency dots removed (RFC 5321
 #                              4.5.2), every other byte kept (CRLF, bare LF)
 # DIR/mail/N.env               one line of JSON about message N (see below);
@@ -28,9 +29,16 @@
 #                                                    masked, AUTH continuation
 #                                                    lines not logged)
 #                                HH:MM:SS.mmm #ID S: <reply line>
-#                                HH:MM:SS.mmm #ID P: <event>  (connect, TLS,
-#                                                    AUTH result, message
-#                                                    data, stored, closed)
+#                                HH:MM:SS.mmm #ID P: <event>  (connect, TLS
+#                                                    established / handshake
+#                                                    failed, AUTH result,
+#                                                    message data, stored,
+#                                                    closed)
+#
+# The implicit-TLS listener accepts plain TCP and runs the handshake itself
+# (loop.start_tls) so that a connection whose handshake fails (e.g. the
+# client rejects the certificate) is logged; asyncio's ssl= listener would
+# drop it silently.
 #
 # N.env keys: n, mail_from, rcpt_tos, mail_options (upper-cased, REQUIRETLS
 # included when given), rcpt_options, requiretls (bool), tls (bool: the
@@ -96,6 +104,46 @@ class CommandLog(logging.Handler):
 
 class Config:
     pass
+
+
+def new_id():
+    NEXT_ID[0] += 1
+    return NEXT_ID[0]
+
+
+class ImplicitTLS(asyncio.Protocol):
+    """The implicit-TLS listener (RFC 8314): accept TCP, log the connection,
+    do the TLS handshake (logging a failure, which asyncio's own ssl=
+    listener would swallow), then hand the TLS transport to an SMTPx."""
+
+    def __init__(self, make_smtp, ctx):
+        self.make_smtp = make_smtp
+        self.ctx = ctx
+
+    def connection_made(self, transport):
+        # keep the ClientHello in the socket until start_tls takes over
+        transport.pause_reading()
+        self.id = new_id()
+        peer = transport.get_extra_info("peername")
+        logline(self.id, "P", "connect from %s:%s to the implicit listener" % tuple(peer[:2]))
+        asyncio.ensure_future(self.upgrade(transport))
+
+    async def upgrade(self, transport):
+        smtp = self.make_smtp()
+        smtp.sm_id = self.id
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(transport, smtp, self.ctx, server_side=True,
+                                       ssl_handshake_timeout=10)
+        except Exception as e:
+            logline(self.id, "P", "TLS handshake failed: %s" % (str(e) or type(e).__name__))
+            logline(self.id, "P", "closed")
+            transport.close()
+            return
+        smtp.connection_made(tls)
+
+    def data_received(self, data):  # not reached: reading is paused
+        pass
 
 
 def read_rules(path):
@@ -206,8 +254,9 @@ class Handler:
             with open(tmp, "wb") as f:
                 f.write(data)
             os.rename(tmp, os.path.join(d, name))
-        logline(server.sm_id, "P", "stored message %d (tls=%s auth=%s requiretls=%s)"
-                % (n, env["tls"], env["auth_user"], env["requiretls"]))
+        logline(server.sm_id, "P", "stored message %d (tls=%s auth_user=%s requiretls=%s)"
+                % (n, json.dumps(env["tls"]), json.dumps(env["auth_user"]),
+                   json.dumps(env["requiretls"])))
         return "250 2.0.0 OK: queued as %d" % n
 
 
@@ -249,13 +298,12 @@ class SMTPx(SMTP):
     def connection_made(self, transport):
         starttls = self._original_transport is not None
         super().connection_made(transport)
-        if not starttls:
-            NEXT_ID[0] += 1
-            self.sm_id = NEXT_ID[0]
-        CONN_IDS[self.session.peer] = self.sm_id
-        if not starttls:
+        if not starttls and self.sm_id == "?":
+            # (ImplicitTLS has given the id and logged the connect already)
+            self.sm_id = new_id()
             logline(self.sm_id, "P", "connect from %s:%s to the %s listener"
                     % (self.session.peer[0], self.session.peer[1], self.sm_listener))
+        CONN_IDS[self.session.peer] = self.sm_id
         tls = self.sm_tls_object()
         if tls is not None:
             if self.session.ssl is None:
@@ -266,9 +314,13 @@ class SMTPx(SMTP):
                        " after STARTTLS" if starttls else " on connect"))
 
     def connection_lost(self, error):
+        if self.session is None:
+            # the implicit-TLS handshake failed: connection_made never ran
+            # (ImplicitTLS logs it), but asyncio reports the loss here too
+            return
         if not getattr(self, "sm_closed", False):   # aiosmtpd may call it twice
             self.sm_closed = True
-            logline(self.sm_id, "P", "closed" + (" (%s)" % error if error else ""))
+            logline(self.sm_id, "P", "closed" + (" (%s)" % error if str(error or "") else ""))
         super().connection_lost(error)
 
     async def push(self, status):
@@ -348,6 +400,12 @@ def main():
     lg.addHandler(h)
     warn = logging.StreamHandler(sys.stderr)
     warn.setLevel(logging.WARNING)
+    # aiosmtpd 1.4.3 itself sets the deprecated Session.login_data after
+    # every successful AUTH and then warns about it; it also warns at every
+    # connection that auth_required is set without auth_require_tls (we
+    # enforce "AUTH only with TLS" ourselves, see SMTPx.smtp_AUTH)
+    warn.addFilter(lambda r: "login_data is deprecated" not in str(r.msg)
+                   and "auth_require_tls == False" not in str(r.msg))
     lg.addHandler(warn)
 
     user = password = None
@@ -401,16 +459,14 @@ def main():
     loop.set_exception_handler(on_loop_error)
 
     servers = []
-    for port, listener, ctx in ((cfg.port, "plain", starttls_ctx),
-                                (cfg.tls_port, "implicit", None)):
-        if not port:
-            continue
+    listeners = [(cfg.port, factory("plain", starttls_ctx))]
+    if cfg.tls_port:
+        implicit_smtp = factory("implicit", None)
+        listeners.append((cfg.tls_port, lambda: ImplicitTLS(implicit_smtp, implicit_ctx)))
+    for port, proto in listeners:
         try:
             srv = loop.run_until_complete(loop.create_server(
-                factory(listener, ctx), host="127.0.0.1", port=port,
-                ssl=implicit_ctx if listener == "implicit" else None,
-                ssl_handshake_timeout=10 if listener == "implicit" else None,
-                reuse_address=True))
+                proto, host="127.0.0.1", port=port, reuse_address=True))
         except OSError as e:
             sys.stderr.write("smtpd.py: cannot listen on 127.0.0.1:%d: %s\n" % (port, e))
             return 3
