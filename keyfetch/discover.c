@@ -339,54 +339,87 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 		goto out;
 	}
 	dane_finish(batch);
-	/* import, judge, cache */
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *ni = need + i * SRC_COUNT;
-		struct disc_result *r = &out[i];
-		gpgme_key_t *ki = keys + i * SRC_COUNT;
+	/* import all replies, judge them in one key listing, cache */
+	{
+		struct store_item *items = calloc(n * 4 + 1, sizeof(*items));
+		size_t ni = 0;
 
-		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
-			enum lk_source src = net_sources[s];
-			struct lk_answer *a = &r->ans[src], *got;
-
-			if (!ni[src])
-				continue;
-			got = src == SRC_DANE ? &dns[i]
-			      : src == SRC_WKD ? &fa[F_WKD][i]
-			      : src == SRC_VKS ? &fa[F_VKS][i]
-					       : &fa[F_HKP][i];
-			buf_free(&a->data);
-			*a = *got;
-			buf_init(&got->data, 0);
-			r->asked[src] = ASK_NET;
-			r->fetched_at[src] = now;
-			if (a->res == LK_FOUND) {
-				a->res = store_import(d->store, addrs[i], &a->data, &ki[src],
-						      a->why, sizeof(a->why));
-				if (a->res == LK_FOUND)
-					log_debug("%s: %s offers key %s (%s)", addrs[i],
-						  lk_source_name(src), ki[src]->subkeys->fpr,
-						  a->url);
-			}
-			buf_free(&a->data);
-			cache_answer(d, addrs[i], src, a,
-				     ki[src] ? ki[src]->subkeys->fpr : NULL, now);
-			if (src == SRC_DANE && a->insecure)
-				cache_domain_put(d->cache, domain_of(addrs[i]), "no-dnssec", now,
-						 now + CACHE_TTL_DOMAIN);
+		if (items == NULL) {
+			st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+			goto out;
 		}
-		if (ni[SRC_WKD] && r->ans[SRC_WKD].res == LK_NOT_FOUND) {
-			/* the policy file was fetched for the first address of
-			 * the domain */
-			for (size_t j = 0; j <= i; j++) {
-				if (skip[F_WKD_POLICY][j] || !addr_equal_domain(addrs[i], addrs[j]))
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *ni_ = need + i * SRC_COUNT;
+			struct disc_result *r = &out[i];
+
+			for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+				enum lk_source src = net_sources[s];
+				struct lk_answer *a = &r->ans[src], *got;
+
+				if (!ni_[src])
 					continue;
-				if (fa[F_WKD_POLICY][j].res == LK_NOT_FOUND)
-					cache_domain_put(d->cache, domain_of(addrs[i]), "no-wkd",
-							 now, now + CACHE_TTL_DOMAIN);
-				break;
+				got = src == SRC_DANE ? &dns[i]
+				      : src == SRC_WKD ? &fa[F_WKD][i]
+				      : src == SRC_VKS ? &fa[F_VKS][i]
+						       : &fa[F_HKP][i];
+				buf_free(&a->data);
+				*a = *got;
+				buf_init(&got->data, 0);
+				r->asked[src] = ASK_NET;
+				r->fetched_at[src] = now;
+				if (a->res == LK_FOUND) {
+					items[ni].addr = addrs[i];
+					items[ni].data = &a->data;
+					ni++;
+				}
 			}
 		}
+		store_import_many(d->store, items, ni);
+		ni = 0;
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *ni_ = need + i * SRC_COUNT;
+			struct disc_result *r = &out[i];
+			gpgme_key_t *ki = keys + i * SRC_COUNT;
+
+			for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+				enum lk_source src = net_sources[s];
+				struct lk_answer *a = &r->ans[src];
+
+				if (!ni_[src])
+					continue;
+				if (a->res == LK_FOUND) {
+					a->res = items[ni].res;
+					ki[src] = items[ni].key;
+					snprintf(a->why, sizeof(a->why), "%s", items[ni].why);
+					ni++;
+					if (a->res == LK_FOUND)
+						log_debug("%s: %s offers key %s (%s)", addrs[i],
+							  lk_source_name(src), ki[src]->subkeys->fpr,
+							  a->url);
+				}
+				buf_free(&a->data);
+				cache_answer(d, addrs[i], src, a,
+					     ki[src] ? ki[src]->subkeys->fpr : NULL, now);
+				if (src == SRC_DANE && a->insecure)
+					cache_domain_put(d->cache, domain_of(addrs[i]), "no-dnssec",
+							 now, now + CACHE_TTL_DOMAIN);
+			}
+			if (ni_[SRC_WKD] && r->ans[SRC_WKD].res == LK_NOT_FOUND) {
+				/* the policy file was fetched for the first address
+				 * of the domain */
+				for (size_t j = 0; j <= i; j++) {
+					if (skip[F_WKD_POLICY][j] ||
+					    !addr_equal_domain(addrs[i], addrs[j]))
+						continue;
+					if (fa[F_WKD_POLICY][j].res == LK_NOT_FOUND)
+						cache_domain_put(d->cache, domain_of(addrs[i]),
+								 "no-wkd", now,
+								 now + CACHE_TTL_DOMAIN);
+					break;
+				}
+			}
+		}
+		free(items);
 	}
 out:
 	for (size_t i = 0; dns != NULL && i < n; i++)

@@ -134,6 +134,10 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 	 * to the configured servers */
 	ub_ctx_set_option(b->ctx, "local-zone:", "test. transparent");
 	ub_ctx_set_option(b->ctx, "do-not-query-localhost:", "no");
+	/* as a library unbound keeps 16 queries in flight; every recipient
+	 * needs two, all at once */
+	ub_ctx_set_option(b->ctx, "outgoing-range:", "512");
+	ub_ctx_set_option(b->ctx, "num-queries-per-thread:", "1024");
 	if (o->forwarder != NULL)
 		err = ub_ctx_set_fwd(b->ctx, o->forwarder);
 	else

@@ -91,18 +91,18 @@ store_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
 	return PS_OK;
 }
 
-enum lk_result
-store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
-	     gpgme_key_t *key, char *why, size_t whylen)
+/* One reply imported (checked, filtered); the fingerprints it brought
+ * are appended to fprs[]. */
+static enum lk_result
+import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fprs,
+	   size_t *nfpr, char *why, size_t whylen)
 {
 	char filter[PS_ADDR_MAX + 32];
 	gpgme_data_t d = NULL;
-	struct buf bin;
-	long best = -1;
 	gpgme_import_result_t res;
 	gpgme_error_t err;
+	struct buf bin;
 
-	*key = NULL;
 	/* gpg sees only what is, packet by packet, a public key */
 	buf_init(&bin, PS_WKD_REPLY_MAX);
 	if (keyblock_check((const unsigned char *)data->data, data->len, &bin, why,
@@ -127,32 +127,114 @@ store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
 			 err ? ": " : "", err ? gpgme_strerror(err) : "");
 		return LK_BAD;
 	}
-	/* judge what this reply brought, never other keys already held for
-	 * the address: the newest usable encryption subkey wins */
 	for (gpgme_import_status_t is = res->imports; is != NULL; is = is->next) {
-		gpgme_key_t k = NULL;
-		long t;
+		char **nv;
 
-		if (is->result != 0 || is->fpr == NULL ||
-		    gpgme_get_key(ctx, is->fpr, &k, 0) != 0)
+		if (is->result != 0 || is->fpr == NULL)
 			continue;
-		if ((t = keyring_key_usable(k, addr)) >= 0 && t > best) {
-			if (*key != NULL)
-				gpgme_key_unref(*key);
-			*key = k;
-			best = t;
-		} else
-			gpgme_key_unref(k);
+		if ((nv = realloc(*fprs, (*nfpr + 1) * sizeof(*nv))) == NULL)
+			return LK_TEMPFAIL;
+		*fprs = nv;
+		if ((nv[*nfpr] = strdup(is->fpr)) == NULL)
+			return LK_TEMPFAIL;
+		(*nfpr)++;
 	}
-	if (*key == NULL) {
-		snprintf(why, whylen,
-			 "no usable key for %s in the reply (expired, revoked, "
-			 "no encryption subkey, or no user ID with that address)",
-			 addr);
-		return LK_BAD;
-	}
-	snprintf(why, whylen, "key %s", (*key)->subkeys->fpr);
 	return LK_FOUND;
+}
+
+void
+store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
+{
+	const char **patterns = NULL;
+	size_t np = 0;
+	long *best = NULL;
+	gpgme_error_t err;
+	gpgme_key_t k;
+
+	for (size_t i = 0; i < n; i++) {
+		it[i].key = NULL;
+		it[i].fprs = NULL;
+		it[i].nfpr = 0;
+		it[i].res = import_one(ctx, it[i].addr, it[i].data, &it[i].fprs, &it[i].nfpr,
+				       it[i].why, sizeof(it[i].why));
+		np += it[i].nfpr;
+	}
+	/* judge what each reply brought, never other keys already held for
+	 * the address: the newest usable encryption subkey wins; one key
+	 * listing for all replies */
+	patterns = calloc(np + 1, sizeof(*patterns));
+	best = calloc(n ? n : 1, sizeof(*best));
+	if (patterns == NULL || best == NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (it[i].res == LK_FOUND) {
+				it[i].res = LK_TEMPFAIL;
+				snprintf(it[i].why, sizeof(it[i].why), "out of memory");
+			}
+		goto out;
+	}
+	np = 0;
+	for (size_t i = 0; i < n; i++) {
+		best[i] = -1;
+		for (size_t f = 0; f < it[i].nfpr; f++)
+			patterns[np++] = it[i].fprs[f];
+	}
+	if (np > 0) {
+		gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL);
+		err = gpgme_op_keylist_ext_start(ctx, patterns, 0, 0);
+		while (!err && !(err = gpgme_op_keylist_next(ctx, &k))) {
+			for (size_t i = 0; i < n; i++) {
+				long t;
+				int mine = 0;
+
+				for (size_t f = 0; f < it[i].nfpr && !mine; f++)
+					mine = k->subkeys && k->subkeys->fpr &&
+					       strcmp(k->subkeys->fpr, it[i].fprs[f]) == 0;
+				if (!mine || (t = keyring_key_usable(k, it[i].addr)) < 0 ||
+				    t <= best[i])
+					continue;
+				if (it[i].key != NULL)
+					gpgme_key_unref(it[i].key);
+				gpgme_key_ref(k);
+				it[i].key = k;
+				best[i] = t;
+			}
+			gpgme_key_unref(k);
+		}
+		gpgme_op_keylist_end(ctx);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].res != LK_FOUND)
+			continue;
+		if (it[i].key == NULL) {
+			it[i].res = LK_BAD;
+			snprintf(it[i].why, sizeof(it[i].why),
+				 "no usable key for %s in the reply (expired, revoked, "
+				 "no encryption subkey, or no user ID with that address)",
+				 it[i].addr);
+		} else
+			snprintf(it[i].why, sizeof(it[i].why), "key %s", it[i].key->subkeys->fpr);
+	}
+out:
+	for (size_t i = 0; i < n; i++) {
+		for (size_t f = 0; f < it[i].nfpr; f++)
+			free(it[i].fprs[f]);
+		free(it[i].fprs);
+		it[i].fprs = NULL;
+	}
+	free(patterns);
+	free(best);
+}
+
+enum lk_result
+store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
+	     gpgme_key_t *key, char *why, size_t whylen)
+{
+	struct store_item it = {.addr = addr, .data = data};
+
+	store_import_many(ctx, &it, 1);
+	*key = it.key;
+	snprintf(why, whylen, "%s", it.why);
+	return it.res;
 }
 
 enum lk_result

@@ -33,6 +33,20 @@ int store_path(char *out, size_t outlen);
 enum ps_status store_open(const char *dir, gpgme_ctx_t *ctx, char *why,
 			  size_t whylen);
 
+/* Many replies at once: each imported as store_import() does, then one
+ * key listing judges them all (a gpg run per reply saved). */
+struct store_item {
+	const char *addr;	/* in */
+	const struct buf *data; /* in: the reply */
+	enum lk_result res;	/* out */
+	gpgme_key_t key;	/* out: LK_FOUND */
+	char why[PS_WHY_MAX];	/* out */
+	char **fprs;		/* internal */
+	size_t nfpr;
+};
+
+void store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n);
+
 enum lk_result store_import(gpgme_ctx_t ctx, const char *addr,
 			    const struct buf *data, gpgme_key_t *key, char *why,
 			    size_t whylen);

@@ -8,7 +8,7 @@ PS_BUILD_PKGS="gcc make pkg-config libgpgme-dev libcurl4-gnutls-dev libetpan-dev
 PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
 # what the tests add: independent OpenPGP readers, git send-email
 PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
- nginx openssl nsd ldnsutils sks swaks python3-aiosmtpd msmtp"
+ nginx openssl nsd ldnsutils sks swaks libnet-ssleay-perl python3-aiosmtpd msmtp"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then

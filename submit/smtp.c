@@ -158,6 +158,7 @@ attempt(const struct ps_config *cf, const char *sender, struct curl_slist *rcpts
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
 	if (cf->smtp_ca_file[0] != '\0')
 		curl_easy_setopt(h, CURLOPT_CAINFO, cf->smtp_ca_file);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* the bundle only (GnuTLS) */
 	curl_easy_setopt(h, CURLOPT_MAIL_FROM, sender);
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);

@@ -128,7 +128,8 @@ ehlo=$(awk '/ S: 250[- ]/ { sub(/.* S: /, ""); print }' "$A/smtpd.log" | tail -n
 grep -qx '250-STARTTLS' <<<"$ehlo" || fail "STARTTLS not offered: $ehlo"
 grep -q 'AUTH\|REQUIRETLS' <<<"$ehlo" && fail "AUTH/REQUIRETLS offered in plaintext: $ehlo"
 
-# --- STARTTLS, verified against ca.pem (swaks checks the IP SAN 127.0.0.1)
+# --- STARTTLS, verified against ca.pem.  swaks 20201014 --tls-verify
+# checks the chain only, not the host name: Python checks the names below.
 n=$(sm_count "$A")
 sw --server "127.0.0.1:$PORT" --tls --tls-verify --tls-ca-path "$CA" --h-Subject starttls ||
     fail "swaks --tls --tls-verify (exit $?)"
@@ -137,6 +138,22 @@ n=$((n + 1))
 [ "$(sm_env_get "$A" $n tls)" = true ] || fail "STARTTLS message: tls=$(sm_env_get "$A" $n tls)"
 case $(sm_env_get "$A" $n tls_version) in TLSv1.[23]) ;; *) fail "tls_version" ;; esac
 grep -q ' P: TLS established (TLSv1\.[23], .*) after STARTTLS$' "$A/smtpd.log" || fail "no TLS line in the log"
+py "$PORT" "$CA" <<'EOF' || fail "host name verification"
+import smtplib, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+for name, good in (("smtp.example.test", True), ("localhost", True), ("127.0.0.1", True),
+                   ("other.example.test", False)):
+    s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    s._host = name          # the name smtplib's starttls() verifies
+    try:
+        s.starttls(context=ssl.create_default_context(cafile=ca))
+        ok = True
+        s.quit()
+    except ssl.SSLCertVerificationError:
+        ok = False
+        s.close()
+    assert ok == good, (name, ok)
+EOF
 # verification against a CA that did not sign it fails
 sw --server "127.0.0.1:$PORT" --tls --tls-verify --tls-ca-path "$A/ca/bad.pem" --quit-after EHLO &&
     fail "verification against the wrong CA succeeded"

@@ -178,6 +178,11 @@
 #     advertise PIPELINING, DSN or ENHANCEDSTATUSCODES (pipelined commands
 #     work anyway); RCPT parameters (e.g. NOTIFY=) get 555; lines over 1000
 #     octets in DATA get "500 Line too long".
+#   * swaks 20201014 "--tls --tls-verify --tls-ca-path CA" verifies the
+#     chain only, NOT the host name (a cert without the name passes); the
+#     selftest checks the names with Python's ssl.  Its exit codes used:
+#     24 no RCPT accepted, 26 DATA refused, 28 AUTH failed (also when AUTH is
+#     not offered), 29 TLS failed or STARTTLS not offered.
 #   * smtp-sink has no TLS at all (its -S is a dump-file prefix, not TLS);
 #     its EHLO reply is PIPELINING 8BITMIME "AUTH PLAIN LOGIN" XCLIENT
 #     XFORWARD ENHANCEDSTATUSCODES DSN and a last line "250 " with empty
