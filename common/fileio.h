@@ -41,7 +41,7 @@ void process_sanitize(void);
  * "intake" (stdin read, nothing composed), "encrypt" (a copy being
  * encrypted), "queue-write" (queue file written, not renamed),
  * "queue-rename" (renamed, directory not yet synced), "handoff" (a
- * copy handed off, the next not yet). */
+ * copy handed off, the next not yet), "smtp-data" (during SMTP DATA). */
 void crash_point(const char *stage);
 
 #endif

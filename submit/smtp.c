@@ -77,6 +77,8 @@ read_cb(char *buf, size_t size, size_t nitems, void *vc)
 {
 	ssize_t r = eolconv_read(vc, buf, size * nitems);
 
+	if (r > 0)
+		crash_point("smtp-data");
 	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
 }
 

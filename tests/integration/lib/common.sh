@@ -43,9 +43,14 @@ keyid() { awk -v n="$1" '$1==n {print $2}' "$KEYS/keyids.txt"; }
 ps__cleanup() {
 	local rc=$?
 	[ -n "${PF:-}" ] && pf_stop "$PF" >/dev/null 2>&1
-	# servers of the optional libraries: nginx in $NG, nsd in $D, SKS in $SKS
+	# servers of the optional libraries: nginx in $NG, nsd in $D, SKS in $SKS,
 	if [ -n "${SKS:-}" ] && declare -F sks_stop >/dev/null; then
 		sks_stop "$SKS" >/dev/null 2>&1
+	fi
+	# and the SMTP servers of lib/smtp.sh in $SM (and $SM2)
+	if declare -F sm_stop >/dev/null; then
+		[ -n "${SM:-}" ] && sm_stop "$SM" >/dev/null 2>&1
+		[ -n "${SM2:-}" ] && sm_stop "$SM2" >/dev/null 2>&1
 	fi
 	if [ -n "${NG:-}" ] && declare -F ng_stop >/dev/null; then
 		ng_stop "$NG" >/dev/null 2>&1

@@ -1,0 +1,181 @@
+#!/bin/bash
+# The SMTP relay handoff (mode = smtp) against real servers on loopback:
+# aiosmtpd with STARTTLS and a throwaway CA, Postfix's smtp-sink (no
+# STARTTLS), a STARTTLS-stripping proxy. Verified TLS for copies that need
+# it, opportunistic TLS for the rest, per-recipient 450/550, AUTH PLAIN
+# with password-command, queueing when the relay is down, kill -9 during
+# DATA.
+. "$SRCDIR/tests/integration/lib/common.sh" || exit 99
+. "$LIB/smtp.sh" || exit 99
+
+ps_setup alice
+SM=$T/sm
+CA=$(sm_ca "$SM") || { rc=$?; [ "$rc" = 77 ] && skip "no aiosmtpd/openssl here"; fail "no CA"; }
+PORT=$(sm_start "$SM" tls=good auth=optional user=alice password='s3cret pass' requiretls=1) ||
+	{ rc=$?; [ "$rc" = 77 ] && skip "no aiosmtpd here"; fail "smtpd did not start"; }
+printf 's3cret pass\n' > "$T/pw"; chmod 600 "$T/pw"
+
+# sconf PORT [EXTRA [TRANSPORT-EXTRA]]: mode = smtp to 127.0.0.1:PORT as
+# smtp.example.test; carol's domain needs verified TLS for plaintext
+sconf() {
+	cat > "$T/conf" <<EOF2
+[transport]
+mode = smtp
+host = smtp.example.test
+port = $1
+ca-file = $CA
+${3:-}
+[default]
+sources = local
+${2:-}
+[domain example.com]
+no-key = tls-required
+EOF2
+	chmod 600 "$T/conf"
+}
+msg() { printf 'From: sender@example.com\nTo: %s\nSubject: smtp test\n\nline one\n.dot line\nline three\n' "$1" > "$T/msg"; }
+send() { "$POSTSEAL" -C "$T/conf" -v -i -f sender@example.com "$@" < "$T/msg" > "$T/out" 2> "$T/err"; echo $? > "$T/rc"; }
+rc() { cat "$T/rc"; }
+queued() { find "$XDG_STATE_HOME/postseal/queue/q" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l; }
+# the relay is named "localhost", which the test certificate carries too
+# (as well as smtp.example.test, which nothing here resolves)
+sed_host() { sed -i 's/^host = smtp.example.test$/host = localhost/' "$T/conf"; }
+
+# --- a plaintext copy that needs TLS, and an encrypted one -------------------
+sconf "$PORT"; sed_host
+msg "alice@example.org, carol@example.com"
+send alice@example.org carol@example.com
+[ "$(rc)" = 0 ] || fail "exit $(rc): $(cat "$T/err")"
+sm_wait_count "$SM" 2 10 || fail "the two copies did not arrive: $(sm_log_tail "$SM" 2>&1)"
+for n in 1 2; do
+	[ "$(sm_env_get "$SM" $n tls)" = true ] || fail "copy $n was not sent over TLS"
+	[ "$(sm_env_get "$SM" $n mail_from)" = sender@example.com ] || fail "copy $n: MAIL FROM"
+done
+enc=$(grep -l 'multipart/encrypted' "$SM"/mail/*.eml)
+plain=$(grep -L 'multipart/encrypted' "$SM"/mail/*.eml)
+armored "$enc" | gpg --homedir "$T/d" --batch -q --decrypt 2>/dev/null | tr -d '\r' | grep -qx '.dot line' ||
+	fail "the encrypted copy does not decrypt to the body (dot-stuffing?)"
+grep -q $'^\\.dot line\r$' "$plain" || fail "the plaintext copy: CRLF or dot-stuffing wrong: $(od -c "$plain" | head)"
+grep -q $'[^\r]$' "$plain" && fail "a bare LF reached the wire"
+grep -q 'sent over verified TLS to the first hop; the relay offers REQUIRETLS, but this version cannot request it' "$T/err" ||
+	fail "no first-hop TLS note: $(cat "$T/err")"
+ok "mode = smtp: both copies over verified STARTTLS, CRLF and dot-stuffing right; REQUIRETLS offered but not requestable, and said so"
+
+# --- AUTH PLAIN with password-command ---------------------------------------------
+sconf "$PORT" "" "auth = plain
+user = alice
+password-command = /bin/cat $T/pw"; sed_host
+msg alice@example.org
+send alice@example.org
+[ "$(rc)" = 0 ] || fail "AUTH: exit $(rc): $(cat "$T/err")"
+sm_wait_count "$SM" 3 10 || fail "AUTH: no message"
+[ "$(sm_env_get "$SM" 3 auth_user)" = alice ] || fail "AUTH: authenticated as '$(sm_env_get "$SM" 3 auth_user)'"
+grep -q 's3cret' "$SM/smtpd.log" "$T/err" && fail "the password appears in a log"
+printf 'wrong\n' > "$T/pw"
+send alice@example.org
+[ "$(rc)" = 0 ] || fail "bad password: exit $(rc), want 0 (queued): $(cat "$T/err")"
+grep -q 'refused the login of alice' "$T/err" || fail "bad password: $(cat "$T/err")"
+[ "$(queued)" = 1 ] || fail "bad password: not queued"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+printf 's3cret pass\n' > "$T/pw"
+ok "AUTH PLAIN with the password from password-command; a refused login queues the copy"
+
+# --- per-recipient 450 and 550 ---------------------------------------------------------
+sconf "$PORT"; sed_host
+sm_rule "$SM" later@example.net 450 4.2.0 try later
+sm_rule "$SM" bad@example.net 550 5.1.1 no such user
+msg "erin@example.net, later@example.net, bad@example.net"
+n=$(sm_count "$SM")
+send erin@example.net later@example.net bad@example.net
+[ "$(rc)" = 69 ] || fail "450/550: exit $(rc), want 69: $(cat "$T/err")"
+grep -q 'bad@example.net: refused by localhost' "$T/err" || fail "550 not reported: $(cat "$T/err")"
+sm_wait_count "$SM" $((n + 1)) 10 || fail "erin's copy did not arrive"
+[ "$(sm_env_get "$SM" $((n + 1)) rcpt_tos)" = erin@example.net ] || fail "recipients: $(sm_env_get "$SM" $((n + 1)) rcpt_tos)"
+[ "$(queued)" = 1 ] || fail "the 450 recipient was not queued"
+grep -q '^rcpt later@example.net$' "$XDG_STATE_HOME"/postseal/queue/q/* || fail "the queued copy is not later's"
+grep -q '^rcpt bad@example.net$' "$XDG_STATE_HOME"/postseal/queue/q/* && fail "the 550 recipient was queued"
+: > "$SM/rules"
+"$POSTSEAL" -C "$T/conf" -q || fail "-q: exit $?"
+sm_wait_count "$SM" $((n + 2)) 10 || fail "later's copy did not arrive after -q"
+[ "$(queued)" = 0 ] || fail "queue not empty"
+ok "per recipient: 550 reported (exit 69), 450 queued and delivered by -q, the others sent at once"
+
+# --- a bad certificate ---------------------------------------------------------------
+sm_stop "$SM"
+PORT=$(sm_start "$SM" tls=bad) || fail "smtpd (bad cert) did not start"
+sconf "$PORT"; sed_host
+n=$(sm_count "$SM")
+msg carol@example.com
+send carol@example.com
+[ "$(rc)" = 0 ] || fail "bad cert, tls-required: exit $(rc), want 0 (queued): $(cat "$T/err")"
+grep -q 'TLS with localhost failed' "$T/err" || fail "bad cert: $(cat "$T/err")"
+sleep 0.5
+[ "$(sm_count "$SM")" = "$n" ] || fail "a tls-required copy was sent over a bad certificate"
+[ "$(queued)" = 1 ] || fail "bad cert: not queued"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+msg erin@example.net
+send erin@example.net
+[ "$(rc)" = 0 ] || fail "bad cert, opportunistic: exit $(rc): $(cat "$T/err")"
+grep -q 'TLS certificate not verified.*sending over unverified TLS' "$T/err" || fail "no log line for the unverified TLS: $(cat "$T/err")"
+sm_wait_count "$SM" $((n + 1)) 10 || fail "the opportunistic copy did not arrive"
+[ "$(sm_env_get "$SM" $((n + 1)) tls)" = true ] || fail "the opportunistic copy went without TLS"
+ok "a bad certificate: tls-required copy queued, nothing sent; opportunistic copy sent over the unverified TLS, logged"
+
+# --- smtp-sink: no STARTTLS at all -------------------------------------------------------
+SM2=$T/sink
+SPORT=$(sm_sink_start "$SM2") || fail "smtp-sink did not start"
+sconf "$SPORT"; sed_host
+msg carol@example.com
+send carol@example.com
+[ "$(rc)" = 0 ] || fail "sink, tls-required: exit $(rc): $(cat "$T/err")"
+grep -q 'does not offer STARTTLS, and this copy may only go over verified TLS; nothing sent' "$T/err" || fail "sink: $(cat "$T/err")"
+[ "$(sm_sink_count "$SM2")" = 0 ] || fail "a tls-required copy reached smtp-sink in plaintext"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+msg erin@example.net
+send erin@example.net
+[ "$(rc)" = 0 ] || fail "sink, opportunistic: exit $(rc): $(cat "$T/err")"
+for _ in $(seq 30); do [ "$(sm_sink_count "$SM2")" = 1 ] && break; sleep 0.1; done
+[ "$(sm_sink_count "$SM2")" = 1 ] || fail "the opportunistic copy did not reach smtp-sink"
+ok "a relay without STARTTLS: the tls-required copy is not sent (queued); an opportunistic one is"
+
+# --- a STARTTLS-stripping proxy ------------------------------------------------------------
+sm_stop "$SM"
+PORT=$(sm_start "$SM" tls=good) || fail "smtpd did not restart"
+XPORT=$(sm_strip_start "$SM" "$PORT") || fail "the stripping proxy did not start"
+sconf "$XPORT"; sed_host
+msg carol@example.com
+send carol@example.com
+[ "$(rc)" = 0 ] || fail "strip: exit $(rc): $(cat "$T/err")"
+[ "$(sm_strip_count "$SM" message)" = 0 ] || fail "message data passed the stripping proxy in plaintext"
+[ "$(sm_strip_count "$SM" mail)" = 0 ] || fail "MAIL was sent through the stripping proxy"
+[ "$(queued)" = 1 ] || fail "strip: the copy was not queued"
+ok "STARTTLS stripped on the way: nothing is sent in plaintext, the copy waits in the queue"
+
+# --- relay down, then up -------------------------------------------------------------------
+sconf "$PORT"; sed_host
+n=$(sm_count "$SM")
+"$POSTSEAL" -C "$T/conf" -q || fail "-q: exit $?"
+sm_wait_count "$SM" $((n + 1)) 10 || fail "the stripped copy was not delivered once the relay was reachable"
+[ "$(sm_env_get "$SM" $((n + 1)) tls)" = true ] || fail "it went without TLS"
+sm_stop "$SM"
+msg erin@example.net
+send erin@example.net
+[ "$(rc)" = 0 ] || fail "relay down: exit $(rc): $(cat "$T/err")"
+[ "$(queued)" = 1 ] || fail "relay down: not queued"
+PORT2=$(sm_start "$SM" tls=good port="$PORT") || fail "smtpd did not come back"
+n=$(sm_count "$SM")
+"$POSTSEAL" -C "$T/conf" -q || fail "-q: exit $?"
+sm_wait_count "$SM" $((n + 1)) 10 || fail "not delivered after the relay came back"
+[ "$(queued)" = 0 ] || fail "queue not empty"
+ok "relay down: queued (exit 0); delivered by -q once it is up again"
+
+# --- kill -9 during DATA ----------------------------------------------------------------------
+n=$(sm_count "$SM")
+{ printf 'From: sender@example.com\nTo: erin@example.net\nSubject: big\n\n'; head -c 300000 /dev/urandom | base64; } > "$T/msg"
+{ ( POSTSEAL_CRASH_AT=smtp-data exec "$POSTSEAL" -C "$T/conf" -i -f sender@example.com erin@example.net < "$T/msg" ); } 2>/dev/null
+rc=$?
+[ "$rc" = 137 ] || fail "kill during DATA: exit $rc"
+sleep 1
+[ "$(sm_count "$SM")" = "$n" ] || fail "a message cut during DATA was stored by the relay"
+[ "$(queued)" = 0 ] || fail "kill during DATA: something was queued"
+ok "kill -9 during SMTP DATA: the relay stores nothing, the client sees a failure"
