@@ -537,7 +537,7 @@ $rows
 
 Target: all 20 within 1.5x one lookup's time: **$met3** (${r_all}x).$([ "$fails" -gt 0 ] && printf '\nRuns that did not find every key (not counted): %s.' "$fails")$breakdown
 
-## 4. Submission with a cached key vs a key in the local keyring
+## 3b. Submission with a cached key vs a key in the local keyring
 
 A 10 KB message to b01@d01.example, \`postseal -i\` to a sink (\`exec cat
 >/dev/null\`), medians of $NSUB runs each, alternating. "Cached": the user's

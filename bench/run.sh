@@ -100,6 +100,13 @@ if [ -x /usr/sbin/smtp-sink ] && command -v msmtp >/dev/null; then
 | msmtp $(msmtp --version | head -n1 | awk '{print $3}') | $((msm / 1000)).$(printf '%03d' $((msm % 1000))) ms | 1.00x |"
 fi
 
+# 3. key discovery (its own servers and proxy; bench/discovery.sh)
+disc=$(bash "$SRCDIR/bench/discovery.sh" 2> "$T/discovery.err") || {
+	disc="## 3. Key discovery
+
+not measured: bench/discovery.sh failed: $(tail -n 3 "$T/discovery.err")"
+}
+
 # 5. throughput: messages from 2 concurrent clients, keys in the keyring
 TN=$([ "$QUICK" = 1 ] && echo 100 || echo 500)
 a=$(now_us)
@@ -134,6 +141,8 @@ libraries, libetpan's TLS and SASL among them) adds about 2.5 ms.
 | | median wall time | ratio |
 |---|---|---|
 ${smtp_rows}
+
+${disc}
 
 ## 4. Large messages: wall time and peak RSS
 
