@@ -40,8 +40,17 @@ discovery_open_store(struct discovery *d, char *why, size_t whylen)
 
 	if (d->store != NULL && d->cache != NULL)
 		return PS_OK;
-	if (store_path(d->storedir, sizeof(d->storedir)) < 0 ||
-	    cache_path(path, sizeof(path)) < 0)
+	if (d->storedir[0] != '\0') {
+		/* a system keyring (gateway mode): the cache sits next to it */
+		char *slash;
+
+		snprintf(path, sizeof(path), "%s", d->storedir);
+		if ((slash = strrchr(path, '/')) == NULL || slash == path)
+			return ps_fail(PS_CONFIG, why, whylen, "bad keyring path %s",
+				       d->storedir);
+		snprintf(slash, sizeof(path) - (size_t)(slash - path), "/cache.sqlite");
+	} else if (store_path(d->storedir, sizeof(d->storedir)) < 0 ||
+		   cache_path(path, sizeof(path)) < 0)
 		return ps_fail(PS_TEMPFAIL, why, whylen,
 			       "no place for postseal's keyring: set HOME or "
 			       "XDG_CACHE_HOME");
@@ -556,6 +565,13 @@ disc_sources_from_policy(struct disc_sources *ds, const struct pol_effective *pe
 	memcpy(ds->order, pe->v.sources, sizeof(ds->order));
 	ds->norder = pe->v.nsources;
 	ds->key_change = pe->v.key_change;
+}
+
+void
+discovery_use_config(struct discovery *d, const struct ps_config *cf)
+{
+	if (cf->keyring[0] != '\0')
+		snprintf(d->storedir, sizeof(d->storedir), "%s", cf->keyring);
 }
 
 void

@@ -92,6 +92,11 @@ struct discovery {
 };
 
 void discovery_init(struct discovery *d);
+
+struct ps_config;
+/* [keyfetch] keyring (gateway mode): postseal's keyring there, its
+ * cache next to it, instead of under the user's XDG cache directory. */
+void discovery_use_config(struct discovery *d, const struct ps_config *cf);
 void discovery_close(struct discovery *d);
 
 /* Open postseal's keyring and cache (also done by discover_keys() when

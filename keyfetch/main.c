@@ -266,6 +266,7 @@ main(int argc, char **argv)
 	disc_opts_from_config(&o, &cf);
 	o.refresh = refresh;
 	discovery_init(&d);
+	discovery_use_config(&d, &cf);
 	if (nflush > 0 || (refresh && n == 0)) {
 		if ((st = discovery_open_store(&d, why, sizeof(why))) != PS_OK) {
 			log_warnx("%s", why);

@@ -247,7 +247,7 @@ static enum ps_status
 keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"ca-file", "connect-to",
-					   "dns-forwarder",
+					   "dns-forwarder", "keyring",
 					   "trust-anchor", "vks-server",
 					   "hkp-server", NULL};
 	enum ps_status st;
@@ -258,6 +258,12 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->ca_file))
 			return perr(ps, "ca-file must be an absolute path");
 		snprintf(ps->cf->ca_file, sizeof(ps->cf->ca_file), "%s", val);
+	} else if (strcmp(key, "keyring") == 0) {
+		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->keyring) ||
+		    strchr(val + 1, '/') == NULL)
+			return perr(ps, "keyring must be an absolute path below a directory "
+					"(its cache is kept next to it)");
+		snprintf(ps->cf->keyring, sizeof(ps->cf->keyring), "%s", val);
 	} else if (strcmp(key, "trust-anchor") == 0) {
 		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->trust_anchor))
 			return perr(ps, "trust-anchor must be an absolute path");

@@ -26,6 +26,7 @@
  *	                 connections elsewhere; for test set-ups)
  *	              dns-forwarder = ADDR[@PORT] (validating lookups go there)
  *	              trust-anchor = /absolute/path (DNSSEC anchor file)
+ *	              keyring = /absolute/path (postseal's keyring, gateway mode)
  *	              vks-server = https://HOST (VKS keyserver, off when unset)
  *	              hkp-server = https://HOST (HKP keyserver, off when unset)
  *	  [queue]     spool = /absolute/path (a system spool, gateway mode)
@@ -71,6 +72,7 @@ struct ps_config {
 	char connect_to[512];	   /* curl CONNECT_TO override (tests) */
 	char dns_forwarder[128];   /* "ADDR@PORT", "" = resolv.conf */
 	char trust_anchor[PATH_MAX]; /* "" = the root key of dns-root-data */
+	char keyring[PATH_MAX];	   /* "" = $XDG_CACHE_HOME/postseal/gnupg */
 	char vks_server[256];	   /* "" = VKS off */
 	char hkp_server[256];	   /* "" = HKP off */
 	/* [queue] */

@@ -153,6 +153,7 @@ explain(int argc, char **argv)
 		look[nlook++] = addrs[k];
 	}
 	discovery_init(&d);
+	discovery_use_config(&d, &cf);
 	o.per = ds;
 	if (lookup && nlook > 0 &&
 	    (st = discover_keys(&d, look, nlook, &o, res, why, sizeof(why))) != PS_OK) {

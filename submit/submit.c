@@ -484,6 +484,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	if (st != PS_OK)
 		goto out;
 	st = config_load_all(&cf, c->config, why, whylen);
+	discovery_use_config(&disc, &cf);
 	if (st != PS_OK || (st = handoff_check(&cf, why, whylen)) != PS_OK)
 		goto out;
 	if (c->sender != NULL &&

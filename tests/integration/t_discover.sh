@@ -284,3 +284,12 @@ send conf user5@example.net
 sleep 1
 [ "$(delivered)" = $((before + 7)) ] || fail "revocation: something was delivered"
 ok "--refresh picks up a revocation: the revoked key is no longer used, not even as the pin"
+
+# --- gateway mode: a system keyring and cache instead of the user's -----------------
+sed 's|^\[keyfetch\]$|[keyfetch]\nkeyring = '"$T"'/sys/gnupg|' "$T/conf" > "$T/sysconf"; chmod 600 "$T/sysconf"
+XDG_CACHE_HOME=$T/unused "$KEYFETCH" -C "$T/sysconf" bob@example.net > "$T/kf" 2>&1 || fail "keyring =: exit $?: $(cat "$T/kf")"
+gpg --homedir "$T/sys/gnupg" --with-colons --list-keys bob@example.net 2>/dev/null | grep -q "^fpr:*$(fpr_of bob):" ||
+	fail "keyring =: bob's key is not in the configured keyring"
+[ -f "$T/sys/cache.sqlite" ] || fail "keyring =: no cache next to it"
+[ -e "$T/unused/postseal" ] && fail "keyring =: the user's cache directory was used"
+ok "[keyfetch] keyring puts postseal's keyring and cache at a system path (gateway mode)"
