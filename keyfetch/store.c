@@ -226,18 +226,6 @@ out:
 }
 
 enum lk_result
-store_import(gpgme_ctx_t ctx, const char *addr, const struct buf *data,
-	     gpgme_key_t *key, char *why, size_t whylen)
-{
-	struct store_item it = {.addr = addr, .data = data};
-
-	store_import_many(ctx, &it, 1);
-	*key = it.key;
-	snprintf(why, whylen, "%s", it.why);
-	return it.res;
-}
-
-enum lk_result
 store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr, gpgme_key_t *key,
 	  char *why, size_t whylen)
 {

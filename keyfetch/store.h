@@ -11,7 +11,7 @@
  *	third-party signatures from a flooded key (CVE-2019-13050) never
  *	land, and returns a GPGME context on it.
  *
- *	store_import() imports a reply for one address, keeping only user IDs
+ *	store_import_many() imports each reply for its address, keeping only user IDs
  *	whose mail address is exactly that address (GnuPG's import filter
  *	keep-uid=mbox), then judges the keys of that reply (never others the
  *	keyring already holds) by keyring_lookup()'s rules: LK_FOUND with
@@ -33,8 +33,8 @@ int store_path(char *out, size_t outlen);
 enum ps_status store_open(const char *dir, gpgme_ctx_t *ctx, char *why,
 			  size_t whylen);
 
-/* Many replies at once: each imported as store_import() does, then one
- * key listing judges them all (a gpg run per reply saved). */
+/* Many replies at once: each imported, then one key listing judges them
+ * all (a gpg run per reply saved). */
 struct store_item {
 	const char *addr;	/* in */
 	const struct buf *data; /* in: the reply */
@@ -47,9 +47,7 @@ struct store_item {
 
 void store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n);
 
-enum lk_result store_import(gpgme_ctx_t ctx, const char *addr,
-			    const struct buf *data, gpgme_key_t *key, char *why,
-			    size_t whylen);
+
 
 /* The key fpr from postseal's keyring, judged for addr as in
  * keyring_lookup(): LK_FOUND (a reference in *key), LK_NOT_FOUND (gone),

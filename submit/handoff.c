@@ -48,15 +48,6 @@ handoff_check(const struct ps_config *cf, char *why, size_t whylen)
 }
 
 enum ps_status
-handoff_sendmail(const struct ps_config *cf, const char *sender,
-		 int sender_given, const char *fullname, const char *const *rcpts,
-		 size_t nrcpts, int fd, char *why, size_t whylen)
-{
-	return handoff_sendmail_at(cf, sender, sender_given, fullname, rcpts, nrcpts, fd,
-				   0, why, whylen);
-}
-
-enum ps_status
 handoff_sendmail_at(const struct ps_config *cf, const char *sender,
 		    int sender_given, const char *fullname, const char *const *rcpts,
 		    size_t nrcpts, int fd, off_t offset, char *why, size_t whylen)

@@ -8,7 +8,7 @@
  *	configured sendmail is an absolute path to an executable file and is
  *	not postseal itself (which would loop).
  *
- *	handoff_sendmail() runs "sendmail -i [-f sender] [-F name] --
+ *	handoff_sendmail_at() runs "sendmail -i [-f sender] [-F name] --
  *	rcpt..." with execv (never a shell, never -t), with the copy as its
  *	standard input, and returns the status its exit code stands for
  *	(ps_status_from_exit()); 0 is PS_OK. Addresses reaching the argv
@@ -27,12 +27,8 @@
 enum ps_status handoff_check(const struct ps_config *cf, char *why,
 			     size_t whylen);
 
-enum ps_status handoff_sendmail(const struct ps_config *cf, const char *sender,
-				int sender_given, const char *fullname,
-				const char *const *rcpts, size_t nrcpts, int fd,
-				char *why, size_t whylen);
-
-/* The same with the copy starting at offset in fd (a queue file). */
+/* Run "sendmail -i [-f sender] [-F name] -- rcpt..." with the copy
+ * from offset in fd (0, or after a queue file's envelope) as stdin. */
 enum ps_status handoff_sendmail_at(const struct ps_config *cf, const char *sender,
 				   int sender_given, const char *fullname,
 				   const char *const *rcpts, size_t nrcpts, int fd,
