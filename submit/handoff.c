@@ -158,12 +158,11 @@ handoff_copy(const struct ps_config *cf, const char *sender, int sender_given,
 		ntemp += state[i] == RCPT_TEMP;
 	}
 	if (tls_required && st == PS_OK)
-		log_info("%s: sent over verified TLS to the first hop%s", cf->smtp_host,
+		log_info("%s: sent over verified TLS%s", cf->smtp_host,
 			 so.requiretls_offered
-				 ? "; the relay offers REQUIRETLS, but this version cannot "
-				   "request it (libcurl), so later hops are the relay's choice"
-				 : "; the relay does not offer REQUIRETLS, so later hops are "
-				   "its choice");
+				 ? " with REQUIRETLS: every later hop must use TLS too"
+				 : " to the first hop; the relay does not offer REQUIRETLS, so "
+				   "later hops are its choice");
 	if (st == PS_OK && ndone < nrcpts)
 		st = ps_fail(ntemp ? PS_TEMPFAIL : PS_UNAVAILABLE, why, whylen,
 			     "%s took the copy for %zu of %zu recipients", cf->smtp_host,

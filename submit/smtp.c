@@ -235,6 +235,13 @@ smtp_send(const struct ps_config *cf, const char *sender, const char *const *rcp
 		}
 		list = nl;
 	}
+	if (need == SMTP_TLS_REQUIRED) {
+		curl_slist_free_all(list);
+		st = smtp_send_strict(cf, sender, rcpts, n, fd, offset,
+				      password[0] ? password : NULL, out, why, whylen);
+		explicit_bzero(password, sizeof(password));
+		return st;
+	}
 	memset(&d, 0, sizeof(d));
 	d.n = n;
 	d.code = out->rcpt_code;

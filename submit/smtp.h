@@ -26,9 +26,13 @@
  *	before the data was accepted; PS_UNAVAILABLE when every recipient
  *	was refused with 5xx, or the message was.
  *
- *	When the relay advertises REQUIRETLS (RFC 8689) it is recorded in
- *	*requiretls_offered; libcurl cannot add the MAIL FROM parameter, so
- *	the copy is sent under the first-hop rule and the log says so.
+ *	A copy that needs TLS goes through smtp_send_strict() (smtptls.c):
+ *	its own client over GnuTLS, certificate verified for the configured
+ *	host name, which sends MAIL FROM with REQUIRETLS (RFC 8689) when the
+ *	relay advertises it, so that every later hop must use TLS too; when
+ *	the relay does not, verified TLS covers the first hop only and the
+ *	log says so. (libcurl rebuilds MAIL FROM as "<local@domain>" and
+ *	cannot carry the parameter.)
  *--*/
 #ifndef PS_SMTP_H
 #define PS_SMTP_H
@@ -52,5 +56,12 @@ enum ps_status smtp_send(const struct ps_config *cf, const char *sender,
 			 const char *const *rcpts, size_t n, int fd, off_t offset,
 			 enum smtp_tls_need need, struct smtp_outcome *out,
 			 char *why, size_t whylen);
+
+/* The strict client (GnuTLS): verified TLS always, REQUIRETLS when
+ * offered. password: NULL without AUTH. */
+enum ps_status smtp_send_strict(const struct ps_config *cf, const char *sender,
+				const char *const *rcpts, size_t n, int fd,
+				off_t offset, const char *password,
+				struct smtp_outcome *out, char *why, size_t whylen);
 
 #endif

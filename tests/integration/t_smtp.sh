@@ -57,9 +57,26 @@ armored "$enc" | gpg --homedir "$T/d" --batch -q --decrypt 2>/dev/null | tr -d '
 	fail "the encrypted copy does not decrypt to the body (dot-stuffing?)"
 grep -q $'^\\.dot line\r$' "$plain" || fail "the plaintext copy: CRLF or dot-stuffing wrong: $(od -c "$plain" | head)"
 grep -q $'[^\r]$' "$plain" && fail "a bare LF reached the wire"
-grep -q 'sent over verified TLS to the first hop; the relay offers REQUIRETLS, but this version cannot request it' "$T/err" ||
-	fail "no first-hop TLS note: $(cat "$T/err")"
-ok "mode = smtp: both copies over verified STARTTLS, CRLF and dot-stuffing right; REQUIRETLS offered but not requestable, and said so"
+# the plaintext copy needs TLS on every hop: REQUIRETLS, as offered
+pn=$(basename "$plain" .eml)
+[ "$(sm_env_get "$SM" "$pn" requiretls)" = true ] || fail "the tls-required copy was sent without REQUIRETLS: $(sm_env "$SM" "$pn")"
+en=$(basename "$enc" .eml)
+[ "$(sm_env_get "$SM" "$en" requiretls)" = true ] && fail "the encrypted copy needs no REQUIRETLS"
+grep -q 'sent over verified TLS with REQUIRETLS' "$T/err" || fail "no REQUIRETLS note: $(cat "$T/err")"
+ok "mode = smtp: both copies over verified STARTTLS, CRLF and dot-stuffing right; the copy that needs TLS on every hop goes with REQUIRETLS"
+
+# the same copy with AUTH, through the strict client
+sconf "$PORT" "" "auth = plain
+user = alice
+password-command = /bin/cat $T/pw"; sed_host
+msg carol@example.com
+n=$(sm_count "$SM")
+send carol@example.com
+[ "$(rc)" = 0 ] || fail "AUTH (strict): exit $(rc): $(cat "$T/err")"
+sm_wait_count "$SM" $((n + 1)) 10 || fail "AUTH (strict): no message"
+[ "$(sm_env_get "$SM" $((n + 1)) auth_user)" = alice ] || fail "AUTH (strict): not authenticated"
+[ "$(sm_env_get "$SM" $((n + 1)) requiretls)" = true ] || fail "AUTH (strict): no REQUIRETLS"
+ok "AUTH PLAIN also on the REQUIRETLS path"
 
 # --- AUTH PLAIN with password-command ---------------------------------------------
 sconf "$PORT" "" "auth = plain
@@ -68,8 +85,9 @@ password-command = /bin/cat $T/pw"; sed_host
 msg alice@example.org
 send alice@example.org
 [ "$(rc)" = 0 ] || fail "AUTH: exit $(rc): $(cat "$T/err")"
-sm_wait_count "$SM" 3 10 || fail "AUTH: no message"
-[ "$(sm_env_get "$SM" 3 auth_user)" = alice ] || fail "AUTH: authenticated as '$(sm_env_get "$SM" 3 auth_user)'"
+n=$(sm_count "$SM")
+sm_wait_count "$SM" "$n" 10 || fail "AUTH: no message"
+[ "$(sm_env_get "$SM" "$n" auth_user)" = alice ] || fail "AUTH: authenticated as '$(sm_env_get "$SM" "$n" auth_user)'"
 grep -q 's3cret' "$SM/smtpd.log" "$T/err" && fail "the password appears in a log"
 printf 'wrong\n' > "$T/pw"
 send alice@example.org
@@ -99,6 +117,18 @@ grep -q '^rcpt bad@example.net$' "$XDG_STATE_HOME"/postseal/queue/q/* && fail "t
 sm_wait_count "$SM" $((n + 2)) 10 || fail "later's copy did not arrive after -q"
 [ "$(queued)" = 0 ] || fail "queue not empty"
 ok "per recipient: 550 reported (exit 69), 450 queued and delivered by -q, the others sent at once"
+
+# the same on the strict (REQUIRETLS) path: carol's domain needs TLS
+sm_rule "$SM" carol@example.com 550 5.1.1 no such user
+n=$(sm_count "$SM")
+msg carol@example.com
+send carol@example.com
+[ "$(rc)" = 69 ] || fail "strict 550: exit $(rc): $(cat "$T/err")"
+grep -q 'carol@example.com: refused by localhost' "$T/err" || fail "strict 550: $(cat "$T/err")"
+sleep 0.5
+[ "$(sm_count "$SM")" = "$n" ] || fail "strict 550: something was stored"
+: > "$SM/rules"
+ok "a 550 on the REQUIRETLS path is reported (exit 69), nothing sent"
 
 # --- a bad certificate ---------------------------------------------------------------
 sm_stop "$SM"
@@ -154,9 +184,11 @@ ok "STARTTLS stripped on the way: nothing is sent in plaintext, the copy waits i
 # --- relay down, then up -------------------------------------------------------------------
 sconf "$PORT"; sed_host
 n=$(sm_count "$SM")
-"$POSTSEAL" -C "$T/conf" -q || fail "-q: exit $?"
+"$POSTSEAL" -C "$T/conf" -v -q 2> "$T/err" || fail "-q: exit $?"
 sm_wait_count "$SM" $((n + 1)) 10 || fail "the stripped copy was not delivered once the relay was reachable"
 [ "$(sm_env_get "$SM" $((n + 1)) tls)" = true ] || fail "it went without TLS"
+grep -q 'sent over verified TLS to the first hop; the relay does not offer REQUIRETLS' "$T/err" ||
+	fail "no first-hop note for a relay without REQUIRETLS: $(cat "$T/err")"
 sm_stop "$SM"
 msg erin@example.net
 send erin@example.net
