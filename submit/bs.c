@@ -208,7 +208,7 @@ smtp_session(const struct cli *base)
 		} else if (strcasecmp(line, "DATA") == 0) {
 			struct cli c = *base;
 			enum ps_status st;
-			int fd, ended = 0;
+			int fd, ended = 0, toolong = 0;
 			char dl[BS_LINE_MAX * 64];
 
 			if (!have_mail || nrcpt == 0) {
@@ -232,15 +232,23 @@ smtp_session(const struct cli *base)
 					p++, len--;
 				if (write_all(fd, p, len) < 0 || write_all(fd, "\n", 1) < 0)
 					break;
-				if (long_line) /* the rest of an overlong line is cut */
-					log_warnx("-bs: a line longer than %zu bytes was cut",
-						  sizeof(dl) - 1);
+				toolong |= long_line; /* never cut a line silently */
 			}
 			if (!ended) {
 				close(fd);
 				rc = ps_exit_code(PS_TEMPFAIL);
 				log_warnx("-bs: input ended inside DATA; nothing was sent");
 				goto out;
+			}
+			if (toolong) {
+				close(fd);
+				reply("554 5.6.0 a line longer than %zu bytes; message not sent",
+				      sizeof(dl) - 1);
+				for (size_t k = 0; k < nrcpt; k++)
+					x_free(&rcpts[k]);
+				nrcpt = 0;
+				have_mail = 0;
+				continue;
 			}
 			c.mode = MODE_DELIVER;
 			c.extract = 0;

@@ -12,7 +12,9 @@
  *	(submit_deliver(): policy, keys, compose, handoff or queue), and the
  *	reply to the final dot says how it ended: 250 when handed off or
  *	queued, 451 for a temporary failure (nothing sent), 554/550 when
- *	refused, with the reason. Lines longer than 1000 octets in commands,
+ *	refused, with the reason. A DATA line longer than 64000 octets
+ *	refuses that message (554; it is never cut); lines longer than 1000
+ *	octets in commands,
  *	more than PS_RCPT_MAX recipients, bad addresses and commands out of
  *	order get their RFC 5321 error codes; end of input ends the session.
  *	Returns the exit status: 0, or 75 when the input ended in DATA.

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -173,8 +174,13 @@ c_connect(const char *host, int port, char *why, size_t whylen)
 	if ((e = getaddrinfo(host, ps, &hints, &res)) != 0)
 		return ps_why(why, whylen, "%s: %s", host, gai_strerror(e));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		struct timeval tv = {IO_TIMEOUT_MS / 1000, 0};
+
 		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0)) < 0)
 			continue;
+		/* every connect, read and write (TLS ones too) times out */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		close(fd);

@@ -53,6 +53,14 @@ sleep 1
 [ "$(pf_count_delivered "$PF")" = 2 ] || fail "a message cut inside DATA was sent"
 ok "input that ends inside DATA sends nothing and exits 75"
 
+{ printf 'EHLO x\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<carol@example.com>\r\nDATA\r\nSubject: long\r\n\r\n'
+  head -c 70000 /dev/zero | tr '\0' x; printf '\r\n.\r\nQUIT\r\n'; } |
+	"$POSTSEAL" -C "$T/conf" -bs 2> /dev/null | tr -d '\r' > "$T/r"
+grep -q '^554 5.6.0 a line longer than 63999 bytes; message not sent$' "$T/r" || fail "overlong line: $(cat "$T/r")"
+sleep 1
+[ "$(pf_count_delivered "$PF")" = 2 ] || fail "a message with an overlong line was sent (cut?)"
+ok "a DATA line longer than the limit refuses the message (554), never cuts it"
+
 swaks --pipe "$POSTSEAL -C $T/conf -bs" --from sender@example.com --to alice@example.org \
 	--header 'Subject: via swaks' --body 'swaks body' > "$T/swaks" 2>&1 || fail "swaks: $(cat "$T/swaks")"
 grep -q '<-  250 2.0.0 Ok: accepted' "$T/swaks" || fail "swaks: $(cat "$T/swaks")"
