@@ -18,6 +18,9 @@ struct xfer {
 	struct lk_answer *ans;
 	int oversize;
 	int empty_ok; /* the WKD policy file: usually empty */
+	int kind;     /* enum fetch_kind */
+	size_t idx;   /* the address */
+	int deferred; /* the policy file: asked only after a 404 for the key */
 };
 
 static size_t
@@ -222,7 +225,16 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 				continue;
 			lk_answer_init(a, kind_source[k], "not looked up");
 			x[t].ans = a;
+			x[t].kind = k;
+			x[t].idx = i;
 			x[t].empty_ok = k == F_WKD_POLICY;
+			/* the policy file only matters when the key is not there
+			 * (it proves the domain has no WKD): asked after a 404,
+			 * which saves a TLS connection per address found */
+			if (k == F_WKD_POLICY) {
+				x[t].deferred = 1;
+				continue;
+			}
 			if (url_for((enum fetch_kind)k, addrs[i], 0, o, a->url,
 				    sizeof(a->url)) < 0) {
 				a->res = LK_NOT_FOUND;
@@ -266,8 +278,8 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 				size_t t = (size_t)k * n + i;
 				struct lk_answer *a;
 
-				if (x[t].ans == NULL)
-					continue;
+				if (x[t].ans == NULL || (x[t].deferred && h[t] == NULL))
+					continue; /* not asked yet: asked later, directly */
 				a = x[t].ans;
 				if (h[t] != NULL) {
 					curl_multi_remove_handle(m, h[t]);
@@ -294,6 +306,18 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xi);
 			classify(msg->easy_handle, msg->data.result, xi);
+			if (xi->kind == F_WKD && xi->ans->res == LK_NOT_FOUND) {
+				size_t t = (size_t)F_WKD_POLICY * n + xi->idx;
+				struct lk_answer *a = x[t].ans;
+
+				if (a == NULL || !x[t].deferred || h[t] != NULL)
+					continue;
+				if (url_for(F_WKD_POLICY, addrs[xi->idx], direct[xi->idx], o, a->url,
+					    sizeof(a->url)) < 0 ||
+				    (h[t] = start_transfer(m, a->url, &x[t], o, connect_to)) == NULL)
+					goto out;
+				started = 1;
+			}
 		}
 	} while (running || started || dane_pending(dane) > 0);
 	r = 0;

@@ -5,7 +5,9 @@
  *	fetch WKD, VKS and HKP keys for many addresses at once (libcurl multi)
  * DESCRIPTION
  *	wkd_fetch_all() fetches, for every address and every kind the fetch
- *	set asks for (the WKD key, the WKD policy file of its domain, the
+ *	set asks for (the WKD key, the WKD policy file of its domain (asked
+ *	only once the key's URL answered 404: it serves the per-domain
+ *	negative, and an address that has a key needs no second request), the
  *	VKS and the HKP lookup), its URL in parallel, in one curl multi
  *	loop, under one deadline. HTTPS only, the
  *	certificate verified (against ca_file when set, else the system

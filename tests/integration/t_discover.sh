@@ -45,7 +45,9 @@ dns_sign "$D" example.net || fail "sign example.net"
 DNS_PORT=$(dns_start "$D") || fail "nsd did not start"
 cat "$D"/example.*.anchor > "$T/anchors"
 
-# WKD: bob at example.net, user2 at example.org (grace's key is in DANE only)
+# WKD: bob at example.net, user2 at example.org (grace's key is in DANE
+# only, and example.com publishes no WKD: no policy file)
+rm -f "$NG/www/openpgpkey.example.com/.well-known/openpgpkey/example.com/policy"
 put bob@example.net "$T/bob.gpg"
 bin user2-old > "$T/user2-old.gpg"; bin user2-new > "$T/user2-new.gpg"
 put user2@example.org "$T/user2-old.gpg"
@@ -192,6 +194,14 @@ send conf carol@example.net
 ng_host_mode "$NG" openpgpkey.example.net normal
 pf_wait_delivered "$PF" $((before + 3)) || fail "carol's second copy did not arrive"
 ok "proven no-key (secure NXDOMAIN + WKD 404) is plaintext, and cached: no request the second time"
+
+# example.com has no WKD at all (grace's key is in DANE only): her lookup
+# found its policy file missing, so the domain is cached as "no WKD"
+n0=$(grep -c 'openpgpkey.example.com' "$NG/access.log" 2>/dev/null || true)
+"$KEYFETCH" -C "$T/conf" someone@example.com > "$T/kf" 2>&1
+grep -q '^  wkd: NOT_FOUND (cached: the domain publishes no WKD)' "$T/kf" || fail "no per-domain WKD negative: $(cat "$T/kf")"
+[ "$(grep -c 'openpgpkey.example.com' "$NG/access.log")" = "$n0" ] || fail "a domain known to have no WKD was asked again"
+ok "a domain without a WKD policy file is cached as such: other addresses there ask nothing"
 
 # --- pins and key changes --------------------------------------------------------
 msg user2@example.org "pinned" > "$T/msg"
