@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <nettle/sha1.h>
+
 #include "keyblock.h"
 
 #define CRC24_INIT 0xB704CEUL
@@ -290,4 +292,76 @@ keyblock_check(const unsigned char *in, size_t len, struct buf *out, char *why,
 		return -1;
 	}
 	return walk((const unsigned char *)out->data, out->len, why, whylen);
+}
+
+int
+keyblock_fprs(const unsigned char *p, size_t n, char (*out)[41], size_t max)
+{
+	size_t pos = 0, nk = 0;
+
+	while (pos < n) {
+		unsigned char h = p[pos];
+		unsigned tag;
+		size_t blen, hlen;
+
+		if (!(h & 0x80))
+			return -1;
+		if (h & 0x40) {
+			tag = h & 0x3F;
+			if (pos + 1 >= n)
+				return -1;
+			if (p[pos + 1] < 192) {
+				blen = p[pos + 1];
+				hlen = 2;
+			} else if (p[pos + 1] < 224) {
+				if (pos + 2 >= n)
+					return -1;
+				blen = ((size_t)(p[pos + 1] - 192) << 8) + p[pos + 2] + 192;
+				hlen = 3;
+			} else if (p[pos + 1] == 255) {
+				if (pos + 5 >= n)
+					return -1;
+				blen = ((size_t)p[pos + 2] << 24) | ((size_t)p[pos + 3] << 16) |
+				       ((size_t)p[pos + 4] << 8) | p[pos + 5];
+				hlen = 6;
+			} else
+				return -1;
+		} else {
+			unsigned lt = h & 0x03;
+
+			tag = (h >> 2) & 0x0F;
+			if (lt == 3)
+				return -1;
+			hlen = 1 + ((size_t)1 << lt);
+			if (pos + hlen > n)
+				return -1;
+			blen = 0;
+			for (size_t k = 1; k < hlen; k++)
+				blen = (blen << 8) | p[pos + k];
+		}
+		if (pos + hlen > n || blen > n - pos - hlen)
+			return -1;
+		if (tag == 6) {
+			const unsigned char *body = p + pos + hlen;
+			unsigned char hdr[3], dig[SHA1_DIGEST_SIZE];
+			struct sha1_ctx c;
+
+			/* version 4 only (RFC 4880 12.2): SHA-1 over 0x99, the
+			 * two-octet length and the packet body */
+			if (blen < 1 || body[0] != 4 || blen > 0xFFFF || nk >= max)
+				return -1;
+			hdr[0] = 0x99;
+			hdr[1] = (unsigned char)(blen >> 8);
+			hdr[2] = (unsigned char)blen;
+			sha1_init(&c);
+			sha1_update(&c, 3, hdr);
+			sha1_update(&c, blen, body);
+			sha1_digest(&c, sizeof(dig), dig);
+			for (size_t k = 0; k < sizeof(dig); k++)
+				snprintf(out[nk] + 2 * k, 3, "%02X", dig[k]);
+			nk++;
+		}
+		pos += hlen + blen;
+	}
+	return (int)nk;
 }

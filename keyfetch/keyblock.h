@@ -36,6 +36,11 @@
 int keyblock_check(const unsigned char *in, size_t len, struct buf *out,
 		   char *why, size_t whylen);
 
+/* The fingerprints of the primary keys of a checked binary key block
+ * (keyblock_check()'s out), upper-case hex, at most max; -1 when one of
+ * them is not a version 4 key (the caller then lets gpg tell). */
+int keyblock_fprs(const unsigned char *p, size_t n, char (*out)[41], size_t max);
+
 /* CRC-24 of RFC 4880 section 6.1 (exposed for its test vector). */
 unsigned long keyblock_crc24(const unsigned char *p, size_t n);
 

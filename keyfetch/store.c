@@ -142,23 +142,112 @@ import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fp
 	return LK_FOUND;
 }
 
+/* Addresses that may go into a combined import filter: no blank, no
+ * character of the filter syntax (GnuPG defines no quoting). */
+static int
+filter_safe(const char *addr)
+{
+	return strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789.!#$%'*+/=?^_`{}~@-") == strlen(addr);
+}
+
+#define IMPORT_BATCH 64 /* addresses per gpg run: the filter is one argv */
+
+/* Import the replies of items[idx[0..k)] in one gpg run, keeping only
+ * user IDs whose address is one of theirs; each item's keys are the
+ * fingerprints computed from its own reply (never gpg's summary of the
+ * whole batch), so a reply can only ever supply keys for its address. */
+static void
+import_batch(gpgme_ctx_t ctx, struct store_item *it, const size_t *idx, size_t k,
+	     struct buf *bins)
+{
+	struct buf filter, all;
+	gpgme_data_t d = NULL;
+	gpgme_error_t err;
+
+	buf_init(&filter, 64 * 1024);
+	buf_init(&all, (size_t)IMPORT_BATCH * PS_WKD_REPLY_MAX);
+	buf_puts(&filter, "keep-uid=");
+	for (size_t j = 0; j < k; j++) {
+		buf_printf(&filter, "%smbox = %s", j ? " || " : "", it[idx[j]].addr);
+		buf_append(&all, bins[idx[j]].data, bins[idx[j]].len);
+	}
+	if (filter.failed || all.failed ||
+	    gpgme_set_ctx_flag(ctx, "import-filter", buf_str(&filter)) != 0 ||
+	    gpgme_data_new_from_mem(&d, all.data, all.len, 0) != 0)
+		err = gpg_error(GPG_ERR_GENERAL);
+	else
+		err = gpgme_op_import(ctx, d);
+	gpgme_data_release(d);
+	gpgme_set_ctx_flag(ctx, "import-filter", "");
+	for (size_t j = 0; j < k; j++)
+		if (err) {
+			it[idx[j]].res = LK_TEMPFAIL;
+			snprintf(it[idx[j]].why, sizeof(it[idx[j]].why), "import failed: %s",
+				 gpgme_strerror(err));
+		}
+	buf_free(&filter);
+	buf_free(&all);
+}
+
 void
 store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 {
 	const char **patterns = NULL;
-	size_t np = 0;
+	size_t np = 0, nb = 0, *batch = NULL;
 	long *best = NULL;
 	gpgme_error_t err;
 	gpgme_key_t k;
+	struct buf *bins = calloc(n ? n : 1, sizeof(*bins));
 
+	batch = calloc(n ? n : 1, sizeof(*batch));
 	for (size_t i = 0; i < n; i++) {
+		char f[KEYBLOCK_KEYS_MAX][41];
+		int nf;
+
 		it[i].key = NULL;
 		it[i].fprs = NULL;
 		it[i].nfpr = 0;
-		it[i].res = import_one(ctx, it[i].addr, it[i].data, &it[i].fprs, &it[i].nfpr,
-				       it[i].why, sizeof(it[i].why));
-		np += it[i].nfpr;
+		it[i].res = LK_FOUND;
+		if (bins == NULL || batch == NULL) {
+			it[i].res = LK_TEMPFAIL;
+			snprintf(it[i].why, sizeof(it[i].why), "out of memory");
+			continue;
+		}
+		/* gpg sees only what is, packet by packet, a public key */
+		buf_init(&bins[i], PS_WKD_REPLY_MAX);
+		if (keyblock_check((const unsigned char *)it[i].data->data, it[i].data->len,
+				   &bins[i], it[i].why, sizeof(it[i].why)) < 0) {
+			it[i].res = LK_BAD;
+			continue;
+		}
+		nf = keyblock_fprs((const unsigned char *)bins[i].data, bins[i].len, f,
+				   KEYBLOCK_KEYS_MAX);
+		if (nf <= 0 || !filter_safe(it[i].addr)) {
+			/* not version 4, or an address the filter cannot hold:
+			 * a run of its own, gpg says what it brought */
+			it[i].res = import_one(ctx, it[i].addr, it[i].data, &it[i].fprs,
+					       &it[i].nfpr, it[i].why, sizeof(it[i].why));
+			continue;
+		}
+		if ((it[i].fprs = calloc((size_t)nf, sizeof(*it[i].fprs))) == NULL) {
+			it[i].res = LK_TEMPFAIL;
+			continue;
+		}
+		for (int j = 0; j < nf; j++)
+			if ((it[i].fprs[j] = strdup(f[j])) != NULL)
+				it[i].nfpr++;
+		batch[nb++] = i;
 	}
+	for (size_t off = 0; off < nb; off += IMPORT_BATCH)
+		import_batch(ctx, it, batch + off, nb - off < IMPORT_BATCH ? nb - off : IMPORT_BATCH,
+			     bins);
+	for (size_t i = 0; bins != NULL && i < n; i++)
+		buf_free(&bins[i]);
+	free(bins);
+	free(batch);
+	for (size_t i = 0; i < n; i++)
+		np += it[i].res == LK_FOUND ? it[i].nfpr : 0;
 	/* judge what each reply brought, never other keys already held for
 	 * the address: the newest usable encryption subkey wins; one key
 	 * listing for all replies */
@@ -175,7 +264,7 @@ store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 	np = 0;
 	for (size_t i = 0; i < n; i++) {
 		best[i] = -1;
-		for (size_t f = 0; f < it[i].nfpr; f++)
+		for (size_t f = 0; it[i].res == LK_FOUND && f < it[i].nfpr; f++)
 			patterns[np++] = it[i].fprs[f];
 	}
 	if (np > 0) {
@@ -186,7 +275,8 @@ store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 				long t;
 				int mine = 0;
 
-				for (size_t f = 0; f < it[i].nfpr && !mine; f++)
+				for (size_t f = 0; it[i].res == LK_FOUND && f < it[i].nfpr && !mine;
+				     f++)
 					mine = k->subkeys && k->subkeys->fpr &&
 					       strcmp(k->subkeys->fpr, it[i].fprs[f]) == 0;
 				if (!mine || (t = keyring_key_usable(k, it[i].addr)) < 0 ||

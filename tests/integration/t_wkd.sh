@@ -109,6 +109,22 @@ gpg --homedir "$STORE" --with-colons --list-keys 2>/dev/null | grep -q 'mallory@
 	fail "the foreign user ID was imported"
 ok "a foreign user ID in the reply is not imported"
 
+# one lookup run for two addresses whose replies are imported together:
+# grace's domain serves user2's newer key, user2's domain the older one.
+# The newer key may count neither for grace (no user ID of hers) nor for
+# user2 (it is not in user2's own reply), although it is newer
+rm -rf "$STORE" "$XDG_CACHE_HOME/postseal/cache.sqlite"*
+bin user2-new > "$T/u2new.gpg"; bin user2-old > "$T/u2old.gpg"
+put grace@example.com "$T/u2new.gpg"
+put user2@example.org "$T/u2old.gpg"
+kf grace@example.com user2@example.org
+grep -qx 'grace@example.com - unknown' "$T/out" || fail "cross reply: grace: $(cat "$T/out")"
+[ "$(line user2@example.org)" = "user2@example.org $(fpr_of user2-old) wkd" ] ||
+	fail "cross reply: user2 got a key from grace's reply: $(cat "$T/out")"
+put user2@example.org "$T/user2.gpg"
+rm -rf "$STORE" "$XDG_CACHE_HOME/postseal/cache.sqlite"*
+ok "a key served for one address is never used for another looked up in the same run"
+
 ng_host_mode "$NG" openpgpkey.example.org redirect-http
 kf user2@example.org
 wkdline user2@example.org | grep -q "^  wkd: BAD (.*[Pp]rotocol" || fail "redirect to http: $(cat "$T/out")"

@@ -145,13 +145,31 @@ caps(void **state)
 	buf_free(&out);
 }
 
+/* v4 fingerprints: SHA-1 over 0x99, length, body (RFC 4880 12.2);
+ * expected values computed with Python's hashlib */
+static void
+fingerprints(void **state)
+{
+	static const unsigned char two[] = {0xC6, 5,    4,   't', 'e', 's', 't', 0xCD, 1, 'u',
+					    0x99, 0,    3,   4,   'K', '2'};
+	static const unsigned char v3[] = {0xC6, 2, 3, 'x'};
+	char f[4][41];
+
+	(void)state;
+	assert_int_equal(keyblock_fprs(two, sizeof(two), f, 4), 2);
+	assert_string_equal(f[0], "80BB21FD246F86A607435F17635CA745E4377F45");
+	assert_string_equal(f[1], "FD5FEB6550E3CFE8B2B60F4090C161B196D01413");
+	assert_int_equal(keyblock_fprs(two, sizeof(two), f, 1), -1); /* more than max */
+	assert_int_equal(keyblock_fprs(v3, sizeof(v3), f, 4), -1);   /* not v4 */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(crc24_vector), cmocka_unit_test(binary),
 		cmocka_unit_test(armored),	cmocka_unit_test(refused),
-		cmocka_unit_test(caps),
+		cmocka_unit_test(caps),		cmocka_unit_test(fingerprints),
 	};
 
 	return cmocka_run_group_tests_name("keyblock", tests, NULL, NULL);
