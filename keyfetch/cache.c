@@ -357,3 +357,17 @@ cache_each_address(struct cache *c, int (*fn)(const char *addr, void *arg),
 	sqlite3_finalize(s);
 	return r;
 }
+
+int
+cache_begin(struct cache *c)
+{
+	/* IMMEDIATE: take the write lock now (waiting for other processes
+	 * up to the busy timeout), so the batch cannot fail half-way */
+	return sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int
+cache_commit(struct cache *c)
+{
+	return sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}

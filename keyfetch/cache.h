@@ -95,6 +95,11 @@ int cache_flush(struct cache *c, const char *addr);
 int cache_each_address(struct cache *c, int (*fn)(const char *addr, void *arg),
 		       void *arg);
 
+/* Many changes as one transaction (one write, one lock): -1 when the
+ * lock cannot be had, and the changes then go one by one. */
+int cache_begin(struct cache *c);
+int cache_commit(struct cache *c);
+
 /* addr with its domain lowercased, into out. */
 int cache_key(const char *addr, char *out, size_t outlen);
 

@@ -384,6 +384,9 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 			}
 		}
 		store_import_many(d->store, items, ni);
+		/* the answers, the domain facts and (in decide) the pins: one
+		 * transaction, committed by discover_keys() */
+		d->in_tx = cache_begin(d->cache) == 0;
 		ni = 0;
 		for (size_t i = 0; i < n; i++) {
 			const unsigned char *ni_ = need + i * SRC_COUNT;
@@ -546,7 +549,16 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (out[i].state != DS_KEY)
 			decide(d, addrs[i], &o->per[i], &out[i], keys + i * SRC_COUNT, now);
+	if (d->in_tx) {
+		if (cache_commit(d->cache) < 0)
+			log_warnx("the key cache could not be written");
+		d->in_tx = 0;
+	}
 out:
+	if (d->in_tx) { /* run_network() failed after beginning */
+		cache_commit(d->cache);
+		d->in_tx = 0;
+	}
 	for (size_t i = 0; keys != NULL && i < n * SRC_COUNT; i++)
 		if (keys[i] != NULL)
 			gpgme_key_unref(keys[i]);

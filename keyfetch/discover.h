@@ -88,6 +88,7 @@ struct discovery {
 	gpgme_ctx_t user;
 	gpgme_ctx_t store;
 	struct cache *cache;
+	int in_tx; /* a cache transaction is open */
 	char storedir[4096];
 };
 
