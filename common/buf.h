@@ -47,6 +47,9 @@ int buf_append_eol(struct buf *b, const char *p, size_t n, const char *eol);
  * characters stay, every other byte becomes %XX). */
 int buf_put_pct(struct buf *b, const char *s, size_t n);
 
+/* The value of a base64 (radix-64) digit, or -1. */
+int b64_digit(unsigned char c);
+
 /* The data as a C string ("" when empty). */
 const char *buf_str(const struct buf *b);
 

@@ -35,6 +35,11 @@ ssize_t pread_some(int fd, void *p, size_t n, off_t off);
 
 void process_sanitize(void);
 
+/* mkdir -p with mode 0700 for every directory it creates; 0 or -1
+ * (errno). Existing directories are left as they are (callers check
+ * ownership and mode themselves). */
+int mkdir_private(const char *path);
+
 /* Fault injection for the crash-safety tests: when the environment of
  * process_sanitize() had POSTSEAL_CRASH_AT=stage, the process kills
  * itself (SIGKILL, as kill -9 would) on reaching that stage. Stages:

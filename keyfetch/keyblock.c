@@ -26,22 +26,6 @@ keyblock_crc24(const unsigned char *p, size_t n)
 	return crc & 0xFFFFFFUL;
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode base64 text p[0..n) (white space ignored, '=' ends it) onto
  * out. -1 on a bad character. */
 static int
@@ -57,7 +41,7 @@ b64_decode(const unsigned char *p, size_t n, struct buf *out)
 			continue;
 		if (p[i] == '=')
 			break;
-		if ((v = b64val(p[i])) < 0)
+		if ((v = b64_digit(p[i])) < 0)
 			return -1;
 		acc = (acc << 6) | (unsigned long)v;
 		bits += 6;

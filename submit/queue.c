@@ -40,24 +40,6 @@ queue_dir(const struct ps_config *cf, char *out, size_t outlen)
 }
 
 static int
-mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -1;
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int
 fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -83,7 +65,7 @@ open_queue(const struct ps_config *cf, char *dir, size_t dirlen, char *why,
 			       "no queue directory: set HOME or XDG_STATE_HOME");
 	for (int i = 0; i < 3; i++) {
 		ps_why(sub, sizeof(sub), "%s%s", dir, i == 0 ? "" : i == 1 ? "/tmp" : "/q");
-		if (mkdirs(sub) < 0)
+		if (mkdir_private(sub) < 0)
 			return ps_fail(PS_TEMPFAIL, why, whylen, "cannot create %s: %s", sub,
 				       strerror(errno));
 		if (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode) ||

@@ -78,22 +78,6 @@ line_is(const struct lines *l, const char *s)
 }
 
 static int
-radix64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
 armor_header_ok(const struct lines *l)
 {
 	static const char *const keys[] = {"Version: ", "Comment: ", "MessageID: ",
@@ -147,7 +131,7 @@ armor_only(int fd, off_t start, off_t end)
 			if (l->buf[0] == '=') /* the CRC-24 line */
 				break;
 			for (size_t k = 0; k < l->linelen; k++)
-				if (radix64_value((unsigned char)l->buf[k]) < 0 &&
+				if (b64_digit((unsigned char)l->buf[k]) < 0 &&
 				    l->buf[k] != '=')
 					goto out;
 			if (data == 0) {
@@ -157,8 +141,8 @@ armor_only(int fd, off_t start, off_t end)
 				unsigned char b;
 
 				if (l->linelen < 2 ||
-				    (v0 = radix64_value((unsigned char)l->buf[0])) < 0 ||
-				    (v1 = radix64_value((unsigned char)l->buf[1])) < 0)
+				    (v0 = b64_digit((unsigned char)l->buf[0])) < 0 ||
+				    (v1 = b64_digit((unsigned char)l->buf[1])) < 0)
 					goto out;
 				b = (unsigned char)((v0 << 2) | (v1 >> 4));
 				if (!(b & 0x80))
