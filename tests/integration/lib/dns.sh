@@ -192,12 +192,7 @@ dns__pids() {
 }
 
 # dns__port_busy PORT: 0 when something uses PORT (tcp or udp, v4 or v6)
-dns__port_busy() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v h=":$hex" 'FNR > 1 { if (substr($2, length($2) - 4) == h) f = 1 } END { exit !f }' \
-        /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null
-}
+dns__port_busy() { lib__port_busy "$1" udp; }
 
 # dns__free_port: print a (probably) free port in 20000..59999
 dns__free_port() {

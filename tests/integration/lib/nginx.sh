@@ -195,28 +195,10 @@ ng__instance_pids() {
 }
 
 # ng__port_busy PORT: true if any TCP socket (v4/v6, any state) uses PORT
-ng__port_busy() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v h=":$hex" 'FNR > 1 { split($2, a, ":"); if (":" a[2] == h) f = 1 } END { exit !f }' \
-        /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
+ng__port_busy() { lib__port_busy "$1"; }
 
 # ng__pick_port [EXCLUDE...]: a random port without any TCP socket
-ng__pick_port() {
-    local i p x ok
-    for i in $(seq 1 200); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        ok=1
-        for x in "$@"; do [ "$x" = "$p" ] && ok=0; done
-        [ $ok = 1 ] || continue
-        ng__port_busy "$p" && continue
-        printf '%s\n' "$p"
-        return 0
-    done
-    ng__err "no free TCP port found"
-    return 1
-}
+ng__pick_port() { lib__pick_port nginx.sh "$@"; }
 
 # ng__listening PORT: true if something listens on 127.0.0.1:PORT
 ng__listening() {

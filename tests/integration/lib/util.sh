@@ -40,3 +40,32 @@ lib__alive() {
     case $stat in Z* | X*) return 1 ;; esac
     return 0
 }
+
+# lib__port_busy PORT [udp]: some socket uses PORT (TCP; with "udp" also
+# UDP), read from /proc/net, so a server can be given a port that is free
+lib__port_busy() {
+    local hex files="/proc/net/tcp /proc/net/tcp6"
+    [ "${2:-}" = udp ] && files="$files /proc/net/udp /proc/net/udp6"
+    hex=$(printf '%04X' "$1")
+    # shellcheck disable=SC2086
+    awk -v h=":$hex" 'FNR > 1 { split($2, a, ":"); if (":" a[2] == h) f = 1 } END { exit !f }' \
+        $files 2>/dev/null
+}
+
+# lib__pick_port LIBNAME [EXCLUDE...]: a random free port in 20000-59999
+# (not one of EXCLUDE); errors name LIBNAME
+lib__pick_port() {
+    local lib=$1 _ p x ok
+    shift
+    for _ in $(seq 1 200); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        ok=1
+        for x in "$@"; do [ "$x" = "$p" ] && ok=0; done
+        [ $ok = 1 ] || continue
+        lib__port_busy "$p" && continue
+        printf '%s\n' "$p"
+        return 0
+    done
+    printf '%s: no free TCP port found\n' "$lib" >&2
+    return 1
+}
