@@ -31,7 +31,9 @@ store_path(char *out, size_t outlen)
 static const char gpg_conf[] =
 	"# written by postseal: keys discovered on the network keep their\n"
 	"# self-signatures only (CVE-2019-13050)\n"
-	"import-options self-sigs-only import-clean\n";
+	"import-options self-sigs-only import-clean\n"
+	"# public keys only: no gpg-agent is started for this keyring\n"
+	"no-autostart\n";
 
 enum ps_status
 store_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
