@@ -121,7 +121,7 @@ domain_of(const char *addr)
 /* One address's key found in one source's fresh cache entry. */
 static void
 from_cache(struct discovery *d, const char *addr, enum lk_source s, time_t now,
-	   const struct disc_opts *o, struct disc_result *r, gpgme_key_t *keys)
+	   const struct disc_opts *o, struct disc_result *r, char (*cand)[41])
 {
 	struct cache_entry e;
 	struct lk_answer *a = &r->ans[s];
@@ -146,14 +146,11 @@ from_cache(struct discovery *d, const char *addr, enum lk_source s, time_t now,
 		r->asked[s] = ASK_CACHE;
 		return;
 	}
-	/* FOUND: only while the key is still in postseal's keyring and
-	 * usable; otherwise ask again */
-	if (store_key(d->store, e.fpr, addr, &keys[s], a->why, sizeof(a->why)) != LK_FOUND)
-		return;
-	a->res = LK_FOUND;
-	snprintf(a->why, sizeof(a->why), "cached: key %s", e.fpr);
+	/* FOUND: a candidate, used only while the key is still in
+	 * postseal's keyring and usable (all candidates are checked in one
+	 * key listing); otherwise the source is asked again */
+	snprintf(cand[s], sizeof(cand[s]), "%s", e.fpr);
 	r->fetched_at[s] = e.fetched;
-	r->asked[s] = ASK_CACHE;
 }
 
 static void
@@ -455,6 +452,8 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 {
 	gpgme_key_t *local = NULL, *keys = NULL;
 	unsigned char *need = NULL;
+	char (*cand)[41] = NULL;
+	const char **cfp = NULL, **cad = NULL;
 	time_t now = time(NULL);
 	enum ps_status st = PS_OK;
 	int any_need = 0, store_needed = 0, any_local = 0;
@@ -508,22 +507,46 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 		goto out;
 	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
 		goto out;
-	/* 2. the cache */
+	/* 2. the cache: answers and per-domain facts, then every cached key
+	 * checked in one listing of postseal's keyring */
+	if ((cand = calloc(n * SRC_COUNT, sizeof(*cand))) == NULL ||
+	    (cfp = calloc(n * SRC_COUNT, sizeof(*cfp))) == NULL ||
+	    (cad = calloc(n * SRC_COUNT, sizeof(*cad))) == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
-		struct disc_result *r = &out[i];
-		gpgme_key_t *ki = keys + i * SRC_COUNT;
-		int cached_key = 0;
-
-		if (r->state == DS_KEY)
+		if (out[i].state == DS_KEY)
 			continue;
 		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
 			enum lk_source src = net_sources[s];
 
 			if (!source_usable(o, &o->per[i], src))
 				continue;
-			from_cache(d, addrs[i], src, now, o, r, ki);
-			if (r->asked[src] == ASK_CACHE && r->ans[src].res == LK_FOUND)
-				cached_key = 1;
+			from_cache(d, addrs[i], src, now, o, &out[i], cand + i * SRC_COUNT);
+			if (cand[i * SRC_COUNT + src][0] != '\0') {
+				cfp[i * SRC_COUNT + src] = cand[i * SRC_COUNT + src];
+				cad[i * SRC_COUNT + src] = addrs[i];
+			}
+		}
+	}
+	store_keys(d->store, cfp, cad, n * SRC_COUNT, keys);
+	for (size_t i = 0; i < n; i++) {
+		struct disc_result *r = &out[i];
+		int cached_key = 0;
+
+		if (r->state == DS_KEY)
+			continue;
+		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+			enum lk_source src = net_sources[s];
+			struct lk_answer *a = &r->ans[src];
+
+			if (keys[i * SRC_COUNT + src] == NULL)
+				continue;
+			a->res = LK_FOUND;
+			snprintf(a->why, sizeof(a->why), "cached: key %s", cand[i * SRC_COUNT + src]);
+			r->asked[src] = ASK_CACHE;
+			cached_key = 1;
 		}
 		for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
 			enum lk_source src = net_sources[s];
@@ -568,6 +591,9 @@ out:
 	free(local);
 	free(keys);
 	free(need);
+	free(cand);
+	free(cfp);
+	free(cad);
 	return st;
 }
 

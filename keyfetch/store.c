@@ -326,3 +326,38 @@ store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr, gpgme_key_t *key,
 	snprintf(why, whylen, "key %s", fpr);
 	return LK_FOUND;
 }
+
+void
+store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
+	   size_t n, gpgme_key_t *out)
+{
+	const char **patterns = calloc(n + 1, sizeof(*patterns));
+	gpgme_error_t err;
+	gpgme_key_t k;
+	size_t np = 0;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = NULL;
+	if (patterns == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (fprs[i] != NULL && fprs[i][0] != '\0')
+			patterns[np++] = fprs[i];
+	if (np > 0) {
+		gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL);
+		err = gpgme_op_keylist_ext_start(ctx, patterns, 0, 0);
+		while (!err && !(err = gpgme_op_keylist_next(ctx, &k))) {
+			for (size_t i = 0; i < n; i++) {
+				if (fprs[i] == NULL || out[i] != NULL || k->subkeys == NULL ||
+				    k->subkeys->fpr == NULL || strcmp(k->subkeys->fpr, fprs[i]) != 0 ||
+				    keyring_key_usable(k, addrs[i]) < 0)
+					continue;
+				gpgme_key_ref(k);
+				out[i] = k;
+			}
+			gpgme_key_unref(k);
+		}
+		gpgme_op_keylist_end(ctx);
+	}
+	free(patterns);
+}

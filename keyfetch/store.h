@@ -55,4 +55,10 @@ void store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n);
 enum lk_result store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr,
 			 gpgme_key_t *key, char *why, size_t whylen);
 
+/* Many keys by fingerprint in one key listing: out[i] is the key
+ * fprs[i] when it is in postseal's keyring and usable for addrs[i],
+ * else NULL (fprs[i] may be NULL: nothing asked). */
+void store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
+		size_t n, gpgme_key_t *out);
+
 #endif
