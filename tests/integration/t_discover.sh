@@ -55,7 +55,6 @@ put user2@example.org "$T/user2-old.gpg"
 # conf NAME [CONNECT-TO] [EXTRA-LINE]: a configuration with every https
 # name sent to nginx's good port (or CONNECT-TO) and DNS to nsd
 conf() {
-	ps_conf "$SENDMAIL" "$T/$1"
 	cat > "$T/$1" <<EOF2
 [transport]
 mode = sendmail

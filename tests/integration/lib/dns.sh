@@ -138,10 +138,7 @@ dns__err() { printf 'dns.sh: %s\n' "$*" >&2; }
 
 # dns__check: 0 if usable, else 77 with a one-line reason on stderr.
 dns__check() {
-    if [ "$(id -u)" != 0 ]; then
-        printf 'SKIP: private nsd instance needs root (uid %s)\n' "$(id -u)" >&2
-        return 77
-    fi
+    lib__need_root 'private nsd instance' || return 77
     if [ ! -x "$DNS_NSD" ]; then
         printf 'SKIP: nsd is not installed (%s missing; apt-get install nsd)\n' "$DNS_NSD" >&2
         return 77

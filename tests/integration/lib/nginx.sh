@@ -135,10 +135,7 @@ ng__err() { printf 'nginx.sh: %s\n' "$*" >&2; }
 
 # ng__check: 0 if usable, else 77 with a one-line reason on stderr.
 ng__check() {
-    if [ "$(id -u)" != 0 ]; then
-        printf 'SKIP: private nginx instance needs root (uid %s)\n' "$(id -u)" >&2
-        return 77
-    fi
+    lib__need_root 'private nginx instance' || return 77
     if [ ! -x "$NG_NGINX" ]; then
         printf 'SKIP: nginx is not installed (%s missing; apt-get install nginx)\n' "$NG_NGINX" >&2
         return 77
@@ -201,11 +198,7 @@ ng__port_busy() { lib__port_busy "$1"; }
 ng__pick_port() { lib__pick_port nginx.sh "$@"; }
 
 # ng__listening PORT: true if something listens on 127.0.0.1:PORT
-ng__listening() {
-    local hex
-    hex=$(printf '0100007F:%04X' "$1")
-    awk -v h="$hex" 'FNR > 1 && $2 == h && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp 2>/dev/null
-}
+ng__listening() { lib__listening "$1"; }
 
 ng_log_tail() {
     local d n=${2:-30} f

@@ -127,10 +127,7 @@ pf__err() { printf 'postfix.sh: %s\n' "$*" >&2; }
 
 # pf__check: 0 if usable, else 77 with a one-line reason on stderr.
 pf__check() {
-    if [ "$(id -u)" != 0 ]; then
-        printf 'SKIP: private Postfix instance needs root (uid %s)\n' "$(id -u)" >&2
-        return 77
-    fi
+    lib__need_root 'private Postfix instance' || return 77
     local daemon_dir
     if [ ! -x "$PF_POSTFIX" ] || [ ! -x "$PF_POSTCONF" ] || [ ! -x "$PF_SENDMAIL_BIN" ]; then
         printf 'SKIP: Postfix is not installed (%s missing)\n' "$PF_POSTFIX" >&2

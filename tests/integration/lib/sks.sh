@@ -131,10 +131,7 @@ sks__err() { printf 'sks.sh: %s\n' "$*" >&2; }
 
 # sks__check: 0 if usable, else 77 with a one-line reason on stderr.
 sks__check() {
-    if [ "$(id -u)" != 0 ]; then
-        printf 'SKIP: private SKS keyserver instance needs root (uid %s)\n' "$(id -u)" >&2
-        return 77
-    fi
+    lib__need_root 'private SKS keyserver instance' || return 77
     if [ ! -x "$SKS_SKS" ]; then
         printf 'SKIP: SKS keyserver is not installed (%s missing; apt-get install sks)\n' "$SKS_SKS" >&2
         return 77
@@ -212,11 +209,7 @@ sks__port_busy() { lib__port_busy "$1"; }
 sks__pick_port() { lib__pick_port sks.sh "$@"; }
 
 # sks__listening PORT: true if something listens on 127.0.0.1:PORT
-sks__listening() {
-    local hex
-    hex=$(printf '0100007F:%04X' "$1")
-    awk -v h="$hex" 'FNR > 1 && $2 == h && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp 2>/dev/null
-}
+sks__listening() { lib__listening "$1"; }
 
 # sks__gpg DIR ARGS...: gpg with the instance's private GNUPGHOME
 sks__gpg() {

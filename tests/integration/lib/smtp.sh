@@ -243,11 +243,7 @@ sm__port_busy() { lib__port_busy "$1"; }
 sm__pick_port() { lib__pick_port smtp.sh "$@"; }
 
 # sm__listening PORT: true if something listens on 127.0.0.1:PORT
-sm__listening() {
-    local hex
-    hex=$(printf '0100007F:%04X' "$1")
-    awk -v h="$hex" 'FNR > 1 && $2 == h && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp 2>/dev/null
-}
+sm__listening() { lib__listening "$1"; }
 
 # sm__banner PORT [QUIT]: read a "220" greeting from 127.0.0.1:PORT within
 # SM_BANNER_WAIT (2) s (then send QUIT and read the reply when QUIT is given)

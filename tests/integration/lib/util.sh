@@ -69,3 +69,17 @@ lib__pick_port() {
     printf '%s: no free TCP port found\n' "$lib" >&2
     return 1
 }
+
+# lib__listening PORT: true if something listens on 127.0.0.1:PORT (TCP)
+lib__listening() {
+    local hex
+    hex=$(printf '0100007F:%04X' "$1")
+    awk -v h="$hex" 'FNR > 1 && $2 == h && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp 2>/dev/null
+}
+
+# lib__need_root WHAT: 0 as root, else 77 with "WHAT needs root" on stderr
+lib__need_root() {
+    [ "$(id -u)" = 0 ] && return 0
+    printf 'SKIP: %s needs root (uid %s)\n' "$1" "$(id -u)" >&2
+    return 77
+}
