@@ -10,6 +10,7 @@
 #include "discover.h"
 #include "keyring.h"
 #include "log.h"
+#include "netmod.h"
 #include "store.h"
 
 /* the network sources, and the fetch kind of each (-1: DNS) */
@@ -297,8 +298,10 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 	struct dane_batch *batch = NULL;
 	struct fetch_set fs;
 	int any_dns = 0, any_http = 0;
-	enum ps_status st = PS_OK;
+	enum ps_status st;
 
+	if ((st = netmod_load(why, whylen)) != PS_OK)
+		return st;
 	dns = calloc(n, sizeof(*dns));
 	skip_dane = calloc(n, 1);
 	skip_host = calloc(n, 1);
