@@ -161,6 +161,40 @@ static const char *const env_keep[] = {
 
 static char crash_at[32];
 
+static struct {
+	int active;
+	int had;	   /* the user had GNUPGHOME set */
+	char orig[4096]; /* ... to this */
+} gh;
+
+int
+env_gnupghome_override(const char *dir)
+{
+	const char *cur = getenv("GNUPGHOME");
+
+	if (!gh.active) {
+		gh.had = cur != NULL;
+		if (cur != NULL &&
+		    snprintf(gh.orig, sizeof(gh.orig), "%s", cur) >= (int)sizeof(gh.orig))
+			return -1;
+	}
+	if (setenv("GNUPGHOME", dir, 1) < 0)
+		return -1;
+	gh.active = 1;
+	return 0;
+}
+
+void
+env_child_restore(void)
+{
+	if (!gh.active)
+		return;
+	if (gh.had)
+		setenv("GNUPGHOME", gh.orig, 1);
+	else
+		unsetenv("GNUPGHOME");
+}
+
 void
 crash_point(const char *stage)
 {

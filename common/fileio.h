@@ -40,6 +40,14 @@ void process_sanitize(void);
  * ownership and mode themselves). */
 int mkdir_private(const char *path);
 
+/* postseal's gpg runs may use its own keyring as their default home:
+ * env_gnupghome_override() points GNUPGHOME there for the gpg processes
+ * GPGME starts; env_child_restore(), called in a forked child before it
+ * execs anything else (the MTA, a password-command), gives that child
+ * the user's own GNUPGHOME (or none) back. */
+int env_gnupghome_override(const char *dir);
+void env_child_restore(void);
+
 /* Fault injection for the crash-safety tests: when the environment of
  * process_sanitize() had POSTSEAL_CRASH_AT=stage, the process kills
  * itself (SIGKILL, as kill -9 would) on reaching that stage. Stages:

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "proc.h"
 #include "status.h"
 
@@ -37,6 +38,7 @@ proc_run_fd_at(const char *path, char *const argv[], int stdin_fd, off_t offset,
 			close(stdin_fd);
 		}
 		signal(SIGPIPE, SIG_DFL);
+		env_child_restore();
 		execv(path, argv);
 		_exit(127);
 	}

@@ -27,7 +27,11 @@ static const char schema[] =
 	" addr TEXT PRIMARY KEY, fpr TEXT NOT NULL, source TEXT NOT NULL,"
 	" url TEXT NOT NULL DEFAULT '', first_seen INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL);"
-	"PRAGMA user_version = 1;";
+	"CREATE TABLE IF NOT EXISTS memo ("
+	" ring TEXT NOT NULL, addr TEXT NOT NULL, stamp TEXT NOT NULL,"
+	" fpr TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (ring, addr));"
+	"PRAGMA user_version = 2;";
+#define SCHEMA_VERSION 2
 
 int
 cache_path(char *out, size_t outlen)
@@ -58,6 +62,19 @@ cache_key(const char *addr, char *out, size_t outlen)
 	return 0;
 }
 
+static int
+schema_version(struct cache *c)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 enum ps_status
 cache_open(const char *path, struct cache **cp, char *why, size_t whylen)
 {
@@ -79,7 +96,9 @@ cache_open(const char *path, struct cache **cp, char *why, size_t whylen)
 	sqlite3_busy_timeout(c->db, 10000);
 	rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 			  NULL, NULL, &err);
-	if (rc == SQLITE_OK)
+	/* the schema only when it is not there yet: setting user_version
+	 * is a write, and most opens only read */
+	if (rc == SQLITE_OK && schema_version(c) != SCHEMA_VERSION)
 		rc = sqlite3_exec(c->db, schema, NULL, NULL, &err);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -310,6 +329,7 @@ cache_flush(struct cache *c, const char *addr)
 		"DELETE FROM answer WHERE addr = ?1",
 		"DELETE FROM pin WHERE addr = ?1",
 		"DELETE FROM domain WHERE domain = ?2",
+		"DELETE FROM memo WHERE addr = ?1 COLLATE NOCASE",
 	};
 
 	if (cache_key(addr, key, sizeof(key)) < 0)
@@ -370,4 +390,48 @@ int
 cache_commit(struct cache *c)
 {
 	return sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int
+cache_memo_get(struct cache *c, const char *ring, const char *stamp, const char *addr,
+	       time_t now, char *fpr, size_t fprlen)
+{
+	sqlite3_stmt *s;
+	int rc, r = -1;
+
+	if ((s = prep(c, "SELECT fpr FROM memo WHERE ring = ?1 AND addr = ?2"
+			 " AND stamp = ?3 AND until > ?4")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, ring, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col_text(s, 0, fpr, fprlen);
+		r = 1;
+	} else if (rc == SQLITE_DONE)
+		r = 0;
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+cache_memo_put(struct cache *c, const char *ring, const char *stamp, const char *addr,
+	       const char *fpr, time_t until)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(c, "INSERT OR REPLACE INTO memo (ring, addr, stamp, fpr, until)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5)")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, ring, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, fpr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)until);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -100,6 +100,16 @@ int cache_each_address(struct cache *c, int (*fn)(const char *addr, void *arg),
 int cache_begin(struct cache *c);
 int cache_commit(struct cache *c);
 
+/* Remembered keyring lookups (keyring_stamp()): ring is the GnuPG home,
+ * addr as written (the local part's case matters). fpr is the key that
+ * was chosen, or "" for "no usable key" (the user's keyring), or the
+ * cached key found usable (postseal's). cache_memo_get(): 1 when an
+ * entry with this stamp stands at now (fpr filled), 0 none, -1 error. */
+int cache_memo_get(struct cache *c, const char *ring, const char *stamp,
+		   const char *addr, time_t now, char *fpr, size_t fprlen);
+int cache_memo_put(struct cache *c, const char *ring, const char *stamp,
+		   const char *addr, const char *fpr, time_t until);
+
 /* addr with its domain lowercased, into out. */
 int cache_key(const char *addr, char *out, size_t outlen);
 

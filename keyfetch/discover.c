@@ -34,12 +34,12 @@ discovery_close(struct discovery *d)
 }
 
 enum ps_status
-discovery_open_store(struct discovery *d, char *why, size_t whylen)
+discovery_open_cache(struct discovery *d, char *why, size_t whylen)
 {
 	char path[4096];
 	enum ps_status st;
 
-	if (d->store != NULL && d->cache != NULL)
+	if (d->cache != NULL)
 		return PS_OK;
 	if (d->storedir[0] != '\0') {
 		/* a system keyring (gateway mode): the cache sits next to it */
@@ -55,12 +55,115 @@ discovery_open_store(struct discovery *d, char *why, size_t whylen)
 		return ps_fail(PS_TEMPFAIL, why, whylen,
 			       "no place for postseal's keyring: set HOME or "
 			       "XDG_CACHE_HOME");
-	if (d->store == NULL &&
-	    (st = store_open(d->storedir, &d->store, why, whylen)) != PS_OK)
+	/* the cache lives in the keyring's parent directory */
+	if ((st = store_prepare(d->storedir, why, whylen)) != PS_OK)
 		return st;
-	if (d->cache == NULL && (st = cache_open(path, &d->cache, why, whylen)) != PS_OK)
+	return cache_open(path, &d->cache, why, whylen);
+}
+
+enum ps_status
+discovery_open_store(struct discovery *d, char *why, size_t whylen)
+{
+	enum ps_status st;
+
+	if ((st = discovery_open_cache(d, why, whylen)) != PS_OK)
 		return st;
+	if (d->store == NULL)
+		return keyring_open(d->storedir, &d->store, why, whylen);
 	return PS_OK;
+}
+
+enum ps_status
+discovery_user_ctx(struct discovery *d, char *why, size_t whylen)
+{
+	if (d->user != NULL)
+		return PS_OK;
+	return keyring_open(NULL, &d->user, why, whylen);
+}
+
+/* The cache for remembering lookups; NULL (and said once, in debug) when
+ * it cannot be had: the lookups are then simply not remembered. */
+static struct cache *
+memo_cache(struct discovery *d)
+{
+	char why[PS_WHY_MAX];
+
+	if (d->cache == NULL && !d->cache_failed &&
+	    discovery_open_cache(d, why, sizeof(why)) != PS_OK) {
+		d->cache_failed = 1;
+		log_debug("key lookups are not remembered: %s", why);
+	}
+	return d->cache;
+}
+
+enum ps_status
+discover_local(struct discovery *d, char *const *addrs, size_t n, char (*fpr)[41],
+	       char *why, size_t whylen)
+{
+	char stamp[1024], stamp2[1024];
+	char **miss = NULL;
+	size_t *at = NULL, nmiss = 0;
+	gpgme_key_t *keys = NULL;
+	time_t *until = NULL, now = time(NULL);
+	struct cache *c = memo_cache(d);
+	enum ps_status st = PS_OK;
+	int sr = -1;
+
+	for (size_t i = 0; i < n; i++)
+		fpr[i][0] = '\0';
+	if (n == 0)
+		return PS_OK;
+	if (d->userdir[0] == '\0' && keyring_user_home(d->userdir, sizeof(d->userdir)) < 0)
+		d->userdir[0] = '\0';
+	if (c != NULL && d->userdir[0] != '\0')
+		sr = keyring_stamp(d->userdir, now, stamp, sizeof(stamp));
+	miss = calloc(n, sizeof(*miss));
+	at = calloc(n, sizeof(*at));
+	keys = calloc(n, sizeof(*keys));
+	until = calloc(n, sizeof(*until));
+	if (miss == NULL || at == NULL || keys == NULL || until == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sr >= 0 &&
+		    cache_memo_get(c, d->userdir, stamp, addrs[i], now, fpr[i], sizeof(fpr[i])) == 1) {
+			log_debug("%s: local keyring (remembered): %s", addrs[i],
+				  fpr[i][0] ? fpr[i] : "no usable key");
+			continue;
+		}
+		fpr[i][0] = '\0';
+		miss[nmiss] = addrs[i];
+		at[nmiss++] = i;
+	}
+	if (nmiss == 0)
+		goto out;
+	if ((st = discovery_user_ctx(d, why, whylen)) != PS_OK ||
+	    (st = keyring_lookup(d->user, miss, nmiss, keys, until, why, whylen)) != PS_OK)
+		goto out;
+	for (size_t k = 0; k < nmiss; k++)
+		if (keys[k] != NULL)
+			snprintf(fpr[at[k]], sizeof(fpr[at[k]]), "%s", keys[k]->subkeys->fpr);
+	/* remembered only when the keyring did not change while it was
+	 * listed and not within the clock's granularity */
+	if (sr >= 0 && keyring_stamp(d->userdir, time(NULL), stamp2, sizeof(stamp2)) == 0 &&
+	    strcmp(stamp, stamp2) == 0) {
+		int tx = cache_begin(c) == 0;
+
+		for (size_t k = 0; k < nmiss; k++)
+			cache_memo_put(c, d->userdir, stamp, miss[k], fpr[at[k]], until[k]);
+		if (tx)
+			cache_commit(c);
+	}
+out:
+	for (size_t k = 0; keys != NULL && k < n; k++)
+		if (keys[k] != NULL)
+			gpgme_key_unref(keys[k]);
+	free(miss);
+	free(at);
+	free(keys);
+	free(until);
+	return st;
 }
 
 const char *
@@ -83,9 +186,6 @@ void
 disc_free(struct disc_result *r, size_t n)
 {
 	for (size_t i = 0; r != NULL && i < n; i++) {
-		if (r[i].key != NULL)
-			gpgme_key_unref(r[i].key);
-		r[i].key = NULL;
 		for (int s = 0; s < SRC_COUNT; s++)
 			buf_free(&r[i].ans[s].data);
 	}
@@ -179,7 +279,7 @@ cache_answer(struct discovery *d, const char *addr, enum lk_source s,
 
 static void
 decide(struct discovery *d, const char *addr, const struct disc_sources *o,
-       struct disc_result *r, gpgme_key_t *keys, time_t now)
+       struct disc_result *r, char (*keys)[41], time_t now)
 {
 	int inconclusive = 0, any_net = 0, have_pin;
 	enum lk_source best = SRC_COUNT;
@@ -191,7 +291,7 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
 		    r->asked[s] == ASK_SKIPPED)
 			continue;
 		any_net = 1;
-		if (r->ans[s].res == LK_FOUND && keys[s] != NULL) {
+		if (r->ans[s].res == LK_FOUND && keys[s][0] != '\0') {
 			if (best == SRC_COUNT)
 				best = s;
 		} else if (r->ans[s].res != LK_NOT_FOUND)
@@ -206,8 +306,7 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
 	if (have_pin == 0)
 		r->pin.fpr[0] = '\0';
 	if (best != SRC_COUNT) {
-		gpgme_key_t k = keys[best];
-		const char *fpr = k->subkeys->fpr;
+		const char *fpr = keys[best];
 
 		snprintf(r->fpr, sizeof(r->fpr), "%s", fpr);
 		r->src = best;
@@ -250,8 +349,6 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
 		} else
 			cache_pin_seen(d->cache, addr, fpr, now);
 		r->state = DS_KEY;
-		r->key = k;
-		keys[best] = NULL;
 		return;
 	}
 	/* no source offers a key: the pin stands in only when the sources
@@ -261,12 +358,17 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
 		struct lk_answer *a = &r->ans[SRC_PINNED];
 
 		r->asked[SRC_PINNED] = ASK_CACHE;
-		a->res = store_key(d->store, r->pin.fpr, addr, &k, a->why, sizeof(a->why));
+		if (discovery_open_store(d, a->why, sizeof(a->why)) != PS_OK)
+			a->res = LK_TEMPFAIL;
+		else
+			a->res = store_key(d->store, r->pin.fpr, addr, &k, a->why,
+					   sizeof(a->why));
 		snprintf(a->url, sizeof(a->url), "%s", r->pin.url);
+		if (k != NULL)
+			gpgme_key_unref(k);
 		if (a->res == LK_FOUND) {
 			r->state = DS_KEY;
 			r->src = SRC_PINNED;
-			r->key = k;
 			r->fetched = r->pin.last_seen;
 			snprintf(r->fpr, sizeof(r->fpr), "%s", r->pin.fpr);
 			snprintf(r->why, sizeof(r->why), "pinned key%s",
@@ -290,7 +392,7 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
  * need[] (i*SRC_COUNT+s), then import and cache what came back. */
 static enum ps_status
 run_network(struct discovery *d, char *const *addrs, size_t n,
-	    const struct disc_opts *o, struct disc_result *out, gpgme_key_t *keys,
+	    const struct disc_opts *o, struct disc_result *out, char (*keys)[41],
 	    const unsigned char *need, time_t now, char *why, size_t whylen)
 {
 	struct lk_answer *dns = NULL, *fa[F_KINDS] = {NULL};
@@ -383,6 +485,10 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 				}
 			}
 		}
+		if (ni > 0 && (st = discovery_open_store(d, why, whylen)) != PS_OK) {
+			free(items);
+			goto out;
+		}
 		store_import_many(d->store, items, ni);
 		/* the answers, the domain facts and (in decide) the pins: one
 		 * transaction, committed by discover_keys() */
@@ -391,7 +497,7 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 		for (size_t i = 0; i < n; i++) {
 			const unsigned char *ni_ = need + i * SRC_COUNT;
 			struct disc_result *r = &out[i];
-			gpgme_key_t *ki = keys + i * SRC_COUNT;
+			char (*ki)[41] = keys + i * SRC_COUNT;
 
 			for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
 				enum lk_source src = net_sources[s];
@@ -401,17 +507,22 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 					continue;
 				if (a->res == LK_FOUND) {
 					a->res = items[ni].res;
-					ki[src] = items[ni].key;
+					if (items[ni].key != NULL) {
+						snprintf(ki[src], sizeof(ki[src]), "%s",
+							 items[ni].key->subkeys->fpr);
+						gpgme_key_unref(items[ni].key);
+						items[ni].key = NULL;
+					}
 					snprintf(a->why, sizeof(a->why), "%s", items[ni].why);
 					ni++;
 					if (a->res == LK_FOUND)
 						log_debug("%s: %s offers key %s (%s)", addrs[i],
-							  lk_source_name(src), ki[src]->subkeys->fpr,
+							  lk_source_name(src), ki[src],
 							  a->url);
 				}
 				buf_free(&a->data);
 				cache_answer(d, addrs[i], src, a,
-					     ki[src] ? ki[src]->subkeys->fpr : NULL, now);
+					     ki[src][0] ? ki[src] : NULL, now);
 				if (src == SRC_DANE && a->insecure)
 					cache_domain_put(d->cache, domain_of(addrs[i]), "no-dnssec",
 							 now, now + CACHE_TTL_DOMAIN);
@@ -448,70 +559,138 @@ out:
 	return st;
 }
 
+/* Which of the cached candidates fprs[i] (may be NULL) are still in
+ * postseal's keyring and usable for addrs[i]: out[i] set to the
+ * fingerprint, or "". Remembered like discover_local(), positive answers
+ * only (a candidate that fails is asked on the network again, and that
+ * changes the keyring). */
+static enum ps_status
+cached_keys(struct discovery *d, const char *const *fprs, const char *const *addrs,
+	    size_t n, char (*out)[41], char *why, size_t whylen)
+{
+	char stamp[1024], stamp2[1024], got[41];
+	const char **lf = NULL;
+	gpgme_key_t *keys = NULL;
+	time_t *until = NULL, now = time(NULL);
+	size_t nlist = 0;
+	enum ps_status st = PS_OK;
+	int sr;
+
+	sr = keyring_stamp(d->storedir, now, stamp, sizeof(stamp));
+	lf = calloc(n ? n : 1, sizeof(*lf));
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	until = calloc(n ? n : 1, sizeof(*until));
+	if (lf == NULL || keys == NULL || until == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		out[i][0] = '\0';
+		if (fprs[i] == NULL || fprs[i][0] == '\0')
+			continue;
+		if (sr >= 0 &&
+		    cache_memo_get(d->cache, d->storedir, stamp, addrs[i], now, got,
+				   sizeof(got)) == 1 &&
+		    strcmp(got, fprs[i]) == 0) {
+			snprintf(out[i], sizeof(out[i]), "%s", got);
+			continue;
+		}
+		lf[i] = fprs[i];
+		nlist++;
+	}
+	if (nlist == 0)
+		goto out;
+	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
+		goto out;
+	store_keys(d->store, lf, addrs, n, keys, until);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] != NULL)
+			snprintf(out[i], sizeof(out[i]), "%s", keys[i]->subkeys->fpr);
+	if (sr >= 0 && keyring_stamp(d->storedir, time(NULL), stamp2, sizeof(stamp2)) == 0 &&
+	    strcmp(stamp, stamp2) == 0) {
+		int tx = cache_begin(d->cache) == 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (keys[i] != NULL)
+				cache_memo_put(d->cache, d->storedir, stamp, addrs[i], out[i],
+					       until[i]);
+		if (tx)
+			cache_commit(d->cache);
+	}
+out:
+	for (size_t i = 0; keys != NULL && i < n; i++)
+		if (keys[i] != NULL)
+			gpgme_key_unref(keys[i]);
+	free(lf);
+	free(keys);
+	free(until);
+	return st;
+}
+
 enum ps_status
 discover_keys(struct discovery *d, char *const *addrs, size_t n,
 	      const struct disc_opts *o, struct disc_result *out, char *why,
 	      size_t whylen)
 {
-	gpgme_key_t *local = NULL, *keys = NULL;
+	char (*local)[41] = NULL, (*keys)[41] = NULL;
+	char **laddr = NULL;
+	size_t *lat = NULL, nl = 0;
 	unsigned char *need = NULL;
 	char (*cand)[41] = NULL;
 	const char **cfp = NULL, **cad = NULL;
 	time_t now = time(NULL);
 	enum ps_status st = PS_OK;
-	int any_need = 0, store_needed = 0, any_local = 0;
+	int any_need = 0, store_needed = 0;
 
 	memset(out, 0, n * sizeof(*out));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		out[i].state = DS_UNKNOWN; /* decided below */
 		for (int s = 0; s < SRC_COUNT; s++)
 			lk_answer_init(&out[i].ans[s], (enum lk_source)s, "not enabled");
+	}
 	local = calloc(n ? n : 1, sizeof(*local));
+	laddr = calloc(n ? n : 1, sizeof(*laddr));
+	lat = calloc(n ? n : 1, sizeof(*lat));
 	keys = calloc((n ? n : 1) * SRC_COUNT, sizeof(*keys));
 	need = calloc((n ? n : 1) * SRC_COUNT, 1);
-	if (local == NULL || keys == NULL || need == NULL) {
+	if (local == NULL || laddr == NULL || lat == NULL || keys == NULL || need == NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
 	}
 	/* 1. the local keyring, for all addresses at once */
 	for (size_t i = 0; i < n; i++)
-		any_local |= enabled(&o->per[i], SRC_LOCAL);
-	if (any_local) {
-		if ((st = keyring_init(why, whylen)) != PS_OK ||
-		    (d->user == NULL &&
-		     (st = keyring_context(&d->user, why, whylen)) != PS_OK) ||
-		    (st = keyring_lookup(d->user, addrs, n, local, why, whylen)) != PS_OK)
-			goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct disc_result *r = &out[i];
+		if (enabled(&o->per[i], SRC_LOCAL)) {
+			laddr[nl] = addrs[i];
+			lat[nl++] = i;
+		}
+	if (nl > 0 && (st = discover_local(d, laddr, nl, local, why, whylen)) != PS_OK)
+		goto out;
+	for (size_t k = 0; k < nl; k++) {
+		struct disc_result *r = &out[lat[k]];
 
-		r->asked[SRC_LOCAL] = enabled(&o->per[i], SRC_LOCAL) ? ASK_CACHE : ASK_OFF;
-		if (local[i] != NULL && r->asked[SRC_LOCAL] != ASK_OFF) {
+		r->asked[SRC_LOCAL] = ASK_CACHE;
+		if (local[k][0] != '\0') {
 			r->ans[SRC_LOCAL].res = LK_FOUND;
 			snprintf(r->ans[SRC_LOCAL].why, sizeof(r->ans[SRC_LOCAL].why),
-				 "key %s", local[i]->subkeys->fpr);
+				 "key %s", local[k]);
 			r->state = DS_KEY;
 			r->src = SRC_LOCAL;
-			r->key = local[i];
-			local[i] = NULL;
-			snprintf(r->fpr, sizeof(r->fpr), "%s", r->key->subkeys->fpr);
+			snprintf(r->fpr, sizeof(r->fpr), "%s", local[k]);
 			snprintf(r->why, sizeof(r->why), "key from the local keyring");
-			continue;
-		}
-		if (r->asked[SRC_LOCAL] != ASK_OFF) {
+		} else {
 			r->ans[SRC_LOCAL].res = LK_NOT_FOUND;
 			snprintf(r->ans[SRC_LOCAL].why, sizeof(r->ans[SRC_LOCAL].why),
 				 "no usable key with this address");
 		}
-		r->state = DS_UNKNOWN; /* decided below */
-		store_needed = 1;
 	}
+	for (size_t i = 0; i < n; i++)
+		store_needed |= out[i].state != DS_KEY;
 	if (!store_needed)
 		goto out;
-	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
+	if ((st = discovery_open_cache(d, why, whylen)) != PS_OK)
 		goto out;
 	/* 2. the cache: answers and per-domain facts, then every cached key
-	 * checked in one listing of postseal's keyring */
+	 * checked (remembered, or in one listing of postseal's keyring) */
 	if ((cand = calloc(n * SRC_COUNT, sizeof(*cand))) == NULL ||
 	    (cfp = calloc(n * SRC_COUNT, sizeof(*cfp))) == NULL ||
 	    (cad = calloc(n * SRC_COUNT, sizeof(*cad))) == NULL) {
@@ -533,7 +712,8 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 			}
 		}
 	}
-	store_keys(d->store, cfp, cad, n * SRC_COUNT, keys);
+	if ((st = cached_keys(d, cfp, cad, n * SRC_COUNT, keys, why, whylen)) != PS_OK)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct disc_result *r = &out[i];
 		int cached_key = 0;
@@ -544,7 +724,7 @@ discover_keys(struct discovery *d, char *const *addrs, size_t n,
 			enum lk_source src = net_sources[s];
 			struct lk_answer *a = &r->ans[src];
 
-			if (keys[i * SRC_COUNT + src] == NULL)
+			if (keys[i * SRC_COUNT + src][0] == '\0')
 				continue;
 			a->res = LK_FOUND;
 			snprintf(a->why, sizeof(a->why), "cached: key %s", cand[i * SRC_COUNT + src]);
@@ -585,13 +765,9 @@ out:
 		cache_commit(d->cache);
 		d->in_tx = 0;
 	}
-	for (size_t i = 0; keys != NULL && i < n * SRC_COUNT; i++)
-		if (keys[i] != NULL)
-			gpgme_key_unref(keys[i]);
-	for (size_t i = 0; local != NULL && i < n; i++)
-		if (local[i] != NULL)
-			gpgme_key_unref(local[i]);
 	free(local);
+	free(laddr);
+	free(lat);
 	free(keys);
 	free(need);
 	free(cand);

@@ -71,8 +71,9 @@ enum disc_asked { ASK_OFF, ASK_CACHE, ASK_NET, ASK_SKIPPED };
 struct disc_result {
 	enum disc_state state;
 	enum lk_source src;   /* DS_KEY: where the key came from */
-	gpgme_key_t key;      /* DS_KEY: a reference (disc_free() drops it) */
-	char fpr[41];	      /* DS_KEY, DS_KEY_CHANGE: the offered key */
+	char fpr[41];	      /* DS_KEY, DS_KEY_CHANGE: the key (primary
+				 fingerprint), usable for the address when
+				 DS_KEY: encrypt to it in the keyring of src */
 	time_t fetched;	      /* when that answer was fetched, 0 for local */
 	int key_changed;      /* the pin was replaced (warn, accept) */
 	struct cache_pin pin; /* the pin after the decision, fpr "" if none */
@@ -83,13 +84,24 @@ struct disc_result {
 };
 
 /* The contexts of one run: the user's keyring, postseal's keyring, the
- * cache. Opened on first need. */
+ * cache. Each is opened on first need: a submission whose keys are all
+ * remembered (below) starts gpg only to encrypt.
+ *
+ * Keyring lookups are remembered in the cache (cache_memo_get()) under
+ * the keyring's stamp (keyring_stamp()): the user's keyring answers
+ * "this address's key is F" or "no usable key", postseal's "cached key F
+ * is still usable for this address". A remembered answer stands while
+ * no keyring file, trust database or gpg.conf changed and no key or
+ * subkey involved has expired or become valid since (and 24 hours at
+ * most); otherwise gpg lists the keys again. */
 struct discovery {
 	gpgme_ctx_t user;
 	gpgme_ctx_t store;
 	struct cache *cache;
-	int in_tx; /* a cache transaction is open */
+	int in_tx;	 /* a cache transaction is open */
+	int cache_failed; /* the cache cannot be opened: no memo */
 	char storedir[4096];
+	char userdir[4096]; /* the user's GnuPG home, "" if unknown */
 };
 
 void discovery_init(struct discovery *d);
@@ -104,6 +116,18 @@ void discovery_close(struct discovery *d);
  * needed). */
 enum ps_status discovery_open_store(struct discovery *d, char *why,
 				    size_t whylen);
+
+/* Only the cache (no gpg run). */
+enum ps_status discovery_open_cache(struct discovery *d, char *why,
+				    size_t whylen);
+
+/* A context on the user's keyring (d->user), opened on first need. */
+enum ps_status discovery_user_ctx(struct discovery *d, char *why, size_t whylen);
+
+/* The local keyring's key for each address, remembered where possible:
+ * fpr[i] is the chosen key's fingerprint or "" (no usable key). */
+enum ps_status discover_local(struct discovery *d, char *const *addrs, size_t n,
+			      char (*fpr)[41], char *why, size_t whylen);
 
 /* out[n] is filled; PS_OK unless the run itself failed (then why). */
 enum ps_status discover_keys(struct discovery *d, char *const *addrs, size_t n,

@@ -1,16 +1,28 @@
 #include "config.h"
 
 #include <locale.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
+#include "fileio.h"
 #include "keyring.h"
 #include "pslimits.h"
 #include "log.h"
 
 static int gpgme_ready;
+/* the keyring gpg runs use when their context names none: the user's
+ * (default_dir[0] == 0) or the one the first keyring_open() named */
+static char default_dir[4096];
+static char user_dir[4096]; /* the user's, when default_dir is not */
 
 enum ps_status
 keyring_init(char *why, size_t whylen)
@@ -63,6 +75,119 @@ keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen)
 	return PS_OK;
 }
 
+int
+keyring_user_home(char *out, size_t outlen)
+{
+	const char *h = getenv("GNUPGHOME");
+	int n;
+
+	if (h != NULL && h[0] != '\0')
+		n = snprintf(out, outlen, "%s", h);
+	else {
+		const char *home = getenv("HOME");
+		struct passwd *pw;
+
+		if ((home == NULL || home[0] == '\0') && (pw = getpwuid(getuid())) != NULL)
+			home = pw->pw_dir;
+		if (home == NULL || home[0] == '\0')
+			return -1;
+		n = snprintf(out, outlen, "%s/.gnupg", home);
+	}
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+enum ps_status
+keyring_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
+{
+	enum ps_status st;
+	gpgme_error_t err;
+
+	*ctx = NULL;
+	if (!gpgme_ready && dir != NULL) {
+		if (keyring_user_home(user_dir, sizeof(user_dir)) < 0)
+			user_dir[0] = '\0';
+		/* GPGME asks "gpg --version" once for the process default and
+		 * again for every context given a home directory of its own:
+		 * the keyring a process needs first becomes the default */
+		if (env_gnupghome_override(dir) < 0)
+			return ps_fail(PS_TEMPFAIL, why, whylen, "cannot set GNUPGHOME");
+		snprintf(default_dir, sizeof(default_dir), "%s", dir);
+	}
+	if ((st = keyring_init(why, whylen)) != PS_OK ||
+	    (st = keyring_context(ctx, why, whylen)) != PS_OK)
+		return st;
+	if (dir == NULL ? default_dir[0] == '\0' : strcmp(dir, default_dir) == 0)
+		return PS_OK;
+	if (dir == NULL) /* the user's, in a process whose default is postseal's */
+		err = user_dir[0] == '\0'
+			      ? gpg_error(GPG_ERR_ENOENT)
+			      : gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL,
+							  user_dir);
+	else
+		err = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, dir);
+	if (err) {
+		gpgme_release(*ctx);
+		*ctx = NULL;
+		return ps_fail(PS_TEMPFAIL, why, whylen, "gpgme: %s", gpgme_strerror(err));
+	}
+	return PS_OK;
+}
+
+/* the files whose content decides which keys gpg lists and how valid
+ * they are */
+static const char *const stamp_files[] = {
+	"pubring.kbx", "pubring.gpg", "public-keys.d/pubring.db", "trustdb.gpg",
+	"gpg.conf", "common.conf", NULL,
+};
+
+int
+keyring_stamp(const char *dir, time_t now, char *out, size_t outlen)
+{
+	size_t len = 0;
+	int racy = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; stamp_files[i] != NULL; i++) {
+		char path[4200];
+		struct stat sb;
+		int n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, stamp_files[i]);
+		if (stat(path, &sb) != 0) {
+			if (errno != ENOENT)
+				return -1;
+			n = snprintf(out + len, outlen - len, "-;");
+		} else {
+			n = snprintf(out + len, outlen - len, "%lx:%lx:%llx:%lld.%09ld:%lld.%09ld;",
+				     (unsigned long)sb.st_dev, (unsigned long)sb.st_ino,
+				     (unsigned long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+				     sb.st_mtim.tv_nsec, (long long)sb.st_ctim.tv_sec,
+				     sb.st_ctim.tv_nsec);
+			/* changed within the clock's granularity of now: a
+			 * second change could keep every field (git's "racy
+			 * clean" rule) */
+			if (sb.st_mtim.tv_sec >= now - 1 || sb.st_ctim.tv_sec >= now - 1)
+				racy = 1;
+		}
+		if (n < 0 || (size_t)n >= outlen - len)
+			return -1;
+		len += (size_t)n;
+	}
+	return racy;
+}
+
+time_t
+keyring_key_horizon(gpgme_key_t key, time_t now, time_t limit)
+{
+	for (gpgme_subkey_t sk = key != NULL ? key->subkeys : NULL; sk != NULL; sk = sk->next) {
+		if (sk->expires > now && sk->expires < limit)
+			limit = sk->expires;
+		if (sk->timestamp > now && sk->timestamp < limit)
+			limit = sk->timestamp;
+	}
+	return limit;
+}
+
 static int
 uid_matches(gpgme_user_id_t uid, const char *addr)
 {
@@ -71,6 +196,16 @@ uid_matches(gpgme_user_id_t uid, const char *addr)
 	if (uid->revoked || uid->invalid || uid->email == NULL)
 		return 0;
 	return addr_equal(uid->email, addr);
+}
+
+/* the key has a user ID with this address, in any case and validity */
+static int
+key_has_addr(gpgme_key_t key, const char *addr)
+{
+	for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
+		if (uid->email != NULL && strcasecmp(uid->email, addr) == 0)
+			return 1;
+	return 0;
 }
 
 long
@@ -116,8 +251,10 @@ pattern_ok(const char *addr)
 
 enum ps_status
 keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
-	       char *why, size_t whylen)
+	       time_t *until, char *why, size_t whylen)
 {
+	time_t now = time(NULL);
+
 	const char **patterns = NULL;
 	long *best = NULL;
 	char *store = NULL;
@@ -139,6 +276,8 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 	}
 	for (size_t i = 0; i < n; i++) {
 		best[i] = -1;
+		if (until != NULL)
+			until[i] = now + KEYRING_MEMO_MAX;
 		if (!pattern_ok(addrs[i]))
 			continue;
 		patterns[np++] = store + off;
@@ -156,6 +295,12 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 			break;
 		for (size_t i = 0; i < n; i++) {
 			long t = keyring_key_usable(key, addrs[i]);
+
+			/* any key gpg listed for the address can change the
+			 * answer when one of its (sub)keys expires or starts */
+			if (until != NULL && key->uids != NULL &&
+			    key_has_addr(key, addrs[i]))
+				until[i] = keyring_key_horizon(key, now, until[i]);
 
 			if (t > best[i]) {
 				if (out[i] != NULL)

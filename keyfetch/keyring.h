@@ -28,12 +28,45 @@
 
 #include "status.h"
 
+#include <time.h>
+
+/* How long a remembered lookup (keyring_stamp()) may stand at most. */
+#define KEYRING_MEMO_MAX (24 * 3600)
+
 enum ps_status keyring_init(char *why, size_t whylen);
 
 enum ps_status keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen);
 
+/* A context on the keyring in dir, or the user's (dir NULL). GPGME runs
+ * "gpg --version" once per process and again for every context with a
+ * home directory of its own, so the first keyring opened becomes the
+ * process default (GNUPGHOME, env_gnupghome_override()) and costs no
+ * second run. */
+enum ps_status keyring_open(const char *dir, gpgme_ctx_t *ctx, char *why,
+			    size_t whylen);
+
+/* The user's GnuPG home as gpg finds it: $GNUPGHOME, else ~/.gnupg. */
+int keyring_user_home(char *out, size_t outlen);
+
+/* until[i] (may be NULL): when the answer for addrs[i] can change by
+ * time alone (a listed key or subkey expires or becomes valid), at most
+ * KEYRING_MEMO_MAX from now. */
 enum ps_status keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n,
-			      gpgme_key_t *out, char *why, size_t whylen);
+			      gpgme_key_t *out, time_t *until, char *why,
+			      size_t whylen);
+
+/* The identity (device, inode, size, mtime, ctime) of the files of the
+ * GnuPG home dir that decide what gpg lists: the keyrings, the trust
+ * database (the "disabled" flag), gpg.conf and common.conf. A lookup
+ * remembered with a stamp stands while the stamp is the same. Returns 0,
+ * 1 when a file changed within the last second (a change within the
+ * file system's time granularity could leave the stamp alike: do not
+ * remember under it), or -1. */
+int keyring_stamp(const char *dir, time_t now, char *out, size_t outlen);
+
+/* The earliest time after now, and before limit, at which a (sub)key of
+ * key expires or becomes valid; limit if none. */
+time_t keyring_key_horizon(gpgme_key_t key, time_t now, time_t limit);
 
 /* The creation time of key's newest usable encryption subkey if key is
  * acceptable for addr, else -1. */

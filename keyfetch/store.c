@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -35,14 +36,35 @@ static const char gpg_conf[] =
 	"# public keys only: no gpg-agent is started for this keyring\n"
 	"no-autostart\n";
 
-enum ps_status
-store_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
+/* gpg.conf as postseal writes it; rewritten only when it differs, so
+ * that its time stamp (part of keyring_stamp()) stays put */
+static int
+write_gpg_conf(const char *dir)
 {
-	char conf[4096];
-	struct stat st;
-	gpgme_error_t err;
-	enum ps_status s;
+	char path[4200], cur[sizeof(gpg_conf) + 1];
+	ssize_t n = -1;
 	int fd;
+
+	snprintf(path, sizeof(path), "%s/gpg.conf", dir);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = read_some(fd, cur, sizeof(cur));
+		close(fd);
+		if (n == (ssize_t)sizeof(gpg_conf) - 1 && memcmp(cur, gpg_conf, (size_t)n) == 0)
+			return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, gpg_conf, sizeof(gpg_conf) - 1) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+enum ps_status
+store_prepare(const char *dir, char *why, size_t whylen)
+{
+	struct stat st;
 
 	if (mkdir_private(dir) < 0)
 		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot create %s: %s", dir,
@@ -51,26 +73,20 @@ store_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
 	    (st.st_mode & 077) != 0)
 		return ps_fail(PS_TEMPFAIL, why, whylen,
 			       "%s: not a private directory of yours", dir);
-	snprintf(conf, sizeof(conf), "%s/gpg.conf", dir);
-	fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, gpg_conf, sizeof(gpg_conf) - 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return ps_fail(PS_TEMPFAIL, why, whylen, "%s: %s", conf,
+	if (write_gpg_conf(dir) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "%s/gpg.conf: %s", dir,
 			       strerror(errno));
-	}
-	close(fd);
-	if ((s = keyring_init(why, whylen)) != PS_OK ||
-	    (s = keyring_context(ctx, why, whylen)) != PS_OK)
-		return s;
-	err = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, dir);
-	if (err) {
-		gpgme_release(*ctx);
-		*ctx = NULL;
-		return ps_fail(PS_TEMPFAIL, why, whylen, "gpgme: %s",
-			       gpgme_strerror(err));
-	}
 	return PS_OK;
+}
+
+enum ps_status
+store_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
+{
+	enum ps_status s;
+
+	if ((s = store_prepare(dir, why, whylen)) != PS_OK)
+		return s;
+	return keyring_open(dir, ctx, why, whylen);
 }
 
 /* One reply imported (checked, filtered); the fingerprints it brought
@@ -329,8 +345,10 @@ store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr, gpgme_key_t *key,
 
 void
 store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
-	   size_t n, gpgme_key_t *out)
+	   size_t n, gpgme_key_t *out, time_t *until)
 {
+	time_t now = time(NULL);
+
 	const char **patterns = calloc(n + 1, sizeof(*patterns));
 	gpgme_error_t err;
 	gpgme_key_t k;
@@ -354,6 +372,9 @@ store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
 					continue;
 				gpgme_key_ref(k);
 				out[i] = k;
+				if (until != NULL)
+					until[i] = keyring_key_horizon(k, now,
+								       now + KEYRING_MEMO_MAX);
 			}
 			gpgme_key_unref(k);
 		}

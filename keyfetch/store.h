@@ -30,6 +30,10 @@
 
 int store_path(char *out, size_t outlen);
 
+/* The directory (private, ours) and its gpg.conf, without gpg. */
+enum ps_status store_prepare(const char *dir, char *why, size_t whylen);
+
+/* store_prepare(), then a context on it (keyring_open()). */
 enum ps_status store_open(const char *dir, gpgme_ctx_t *ctx, char *why,
 			  size_t whylen);
 
@@ -57,8 +61,10 @@ enum lk_result store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr,
 
 /* Many keys by fingerprint in one key listing: out[i] is the key
  * fprs[i] when it is in postseal's keyring and usable for addrs[i],
- * else NULL (fprs[i] may be NULL: nothing asked). */
+ * else NULL (fprs[i] may be NULL: nothing asked). until[i] (until may be
+ * NULL), for a usable key: when it can change by time alone
+ * (keyring_key_horizon()). */
 void store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
-		size_t n, gpgme_key_t *out);
+		size_t n, gpgme_key_t *out, time_t *until);
 
 #endif

@@ -270,8 +270,27 @@ make_boundary(char *out, size_t outlen)
 	return 0;
 }
 
+/* GPGME's recipient string: one fingerprint per line, after "--" so
+ * that no line is taken for an option. Only hex digits pass. */
+static int
+recipients_string(const char *const *fprs, struct buf *out)
+{
+	size_t n = 0;
+
+	if (buf_puts(out, "--\n") < 0)
+		return -1;
+	for (; *fprs != NULL; fprs++, n++) {
+		size_t len = strlen(*fprs);
+
+		if (len < 16 || len > 40 || strspn(*fprs, "0123456789ABCDEFabcdef") != len ||
+		    buf_puts(out, *fprs) < 0 || buf_puts(out, "\n") < 0)
+			return -1;
+	}
+	return n > 0 && buf_putc(out, '\0') == 0 ? 0 : -1;
+}
+
 enum ps_status
-compose_encrypted(const struct message *m, gpgme_ctx_t ctx, gpgme_key_t *keys,
+compose_encrypted(const struct message *m, gpgme_ctx_t ctx, const char *const *fprs,
 		  int protect_subject, int out_fd, char *why, size_t whylen)
 {
 	struct gpgme_data_cbs cbs = {inner_read, NULL, NULL, NULL};
@@ -279,11 +298,12 @@ compose_encrypted(const struct message *m, gpgme_ctx_t ctx, gpgme_key_t *keys,
 	gpgme_data_t plain = NULL, cipher = NULL;
 	gpgme_encrypt_result_t res;
 	gpgme_error_t err;
-	struct buf outer;
+	struct buf outer, recp;
 	char boundary[64], tail[128];
 	enum ps_status st = PS_OK;
 
 	buf_init(&outer, PS_COMPOSED_HEADER_MAX);
+	buf_init(&recp, 4096);
 	if ((src = malloc(sizeof(*src))) == NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
@@ -310,9 +330,16 @@ compose_encrypted(const struct message *m, gpgme_ctx_t ctx, gpgme_key_t *keys,
 		goto out;
 	}
 	gpgme_set_armor(ctx, 1);
-	/* ALWAYS_TRUST: each key has passed postseal's own acceptance
-	 * (keyring_key_usable) before it gets here. */
-	err = gpgme_op_encrypt(ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST, plain, cipher);
+	/* by fingerprint: the keys are not listed again (one gpg run saved).
+	 * ALWAYS_TRUST: each key has passed postseal's own acceptance
+	 * (keyring_key_usable) before it gets here; gpg still refuses an
+	 * expired or revoked one (invalid_recipients below). */
+	if (recipients_string(fprs, &recp) < 0) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "bad key fingerprint");
+		goto out;
+	}
+	err = gpgme_op_encrypt_ext(ctx, NULL, recp.data, GPGME_ENCRYPT_ALWAYS_TRUST, plain,
+				   cipher);
 	res = gpgme_op_encrypt_result(ctx);
 	if (res != NULL && res->invalid_recipients != NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen,
@@ -340,5 +367,6 @@ out:
 		buf_free(&src->head);
 	free(src);
 	buf_free(&outer);
+	buf_free(&recp);
 	return st;
 }

@@ -49,8 +49,11 @@ int compose_outer_header(const struct header *h, int protect_subject,
 enum ps_status compose_plain(const struct message *m, int out_fd, char *why,
 			     size_t whylen);
 
+/* fprs: the keys' fingerprints, NULL-terminated, each in ctx's keyring
+ * and already judged usable (keyring_key_usable()): gpg is not asked to
+ * list them again, only to encrypt. */
 enum ps_status compose_encrypted(const struct message *m, gpgme_ctx_t ctx,
-				 gpgme_key_t *keys, int protect_subject,
+				 const char *const *fprs, int protect_subject,
 				 int out_fd, char *why, size_t whylen);
 
 #endif

@@ -32,8 +32,8 @@
 struct rcpt {
 	char addr[PS_ADDR_MAX + 1];
 	int visible;
-	void *key; /* gpgme_key_t once looked up, or NULL */
-	int src;   /* its source (enum lk_source); SRC_COUNT: postseal's keyring */
+	char fpr[41]; /* its key's fingerprint once looked up, or "" */
+	int src;      /* its source (enum lk_source); SRC_COUNT: postseal's keyring */
 	int protect_subject; /* its policy */
 	int to_self;	     /* its policy: encrypt-to-self */
 	int tls_required;    /* plaintext only over verified TLS */

@@ -51,21 +51,21 @@ plan_build(const struct rcptlist *l, int passthrough, struct plan *p)
 		return PS_OK;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].key == NULL || !l->v[i].visible)
+		if (l->v[i].fpr[0] == '\0' || !l->v[i].visible)
 			continue;
 		if (vis == NULL && (vis = new_copy(p, COPY_ENCRYPTED, l->n)) == NULL)
 			goto nomem;
 		vis->rcpt[vis->n++] = i;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].key == NULL || l->v[i].visible)
+		if (l->v[i].fpr[0] == '\0' || l->v[i].visible)
 			continue;
 		if ((c = new_copy(p, COPY_ENCRYPTED, 1)) == NULL)
 			goto nomem;
 		c->rcpt[c->n++] = i;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].key != NULL)
+		if (l->v[i].fpr[0] != '\0')
 			continue;
 		if (plain == NULL && (plain = new_copy(p, COPY_PLAIN, l->n)) == NULL)
 			goto nomem;

@@ -108,6 +108,7 @@ get_password(const char *cmd, char *out, size_t outlen, char *why, size_t whylen
 		dup2(pfd[1], 1);
 		close(pfd[0]);
 		close(pfd[1]);
+		env_child_restore(); /* e.g. "gpg --decrypt" needs the user's keyring */
 		execv(argv[0], argv);
 		_exit(127);
 	}

@@ -79,16 +79,18 @@ add_missing_fields(struct header *h, const char *sender, char *why,
 /* The gateway key of a policy: a fingerprint in the user's keyring or in
  * postseal's, or a key file imported into postseal's keyring. */
 static enum ps_status
-gateway_key(struct discovery *d, const char *spec, gpgme_key_t *key, int *src,
+gateway_key(struct discovery *d, const char *spec, char *out, size_t outlen, int *src,
 	    char *why, size_t whylen)
 {
 	gpgme_import_result_t res;
 	gpgme_data_t data = NULL;
 	gpgme_error_t err;
-	const char *fpr = spec;
+	gpgme_key_t key = NULL;
+	char fpr[128];
 	enum ps_status st;
 
-	*key = NULL;
+	out[0] = '\0';
+	snprintf(fpr, sizeof(fpr), "%s", spec);
 	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
 		return st;
 	if (spec[0] == '/') {
@@ -106,23 +108,29 @@ gateway_key(struct discovery *d, const char *spec, gpgme_key_t *key, int *src,
 		if (res == NULL || res->imports == NULL || res->imports->fpr == NULL)
 			return ps_fail(PS_CONFIG, why, whylen, "gateway-key %s: no key in it",
 				       spec);
-		fpr = res->imports->fpr;
-	}
-	if (d->user != NULL && gpgme_get_key(d->user, fpr, key, 0) == 0) {
+		snprintf(fpr, sizeof(fpr), "%s", res->imports->fpr);
+		if (gpgme_get_key(d->store, fpr, &key, 0) != 0)
+			key = NULL;
+		*src = SRC_COUNT;
+	} else if (discovery_user_ctx(d, why, whylen) == PS_OK &&
+		   gpgme_get_key(d->user, fpr, &key, 0) == 0) {
 		*src = SRC_LOCAL;
-	} else if (gpgme_get_key(d->store, fpr, key, 0) == 0) {
+	} else if (gpgme_get_key(d->store, fpr, &key, 0) == 0) {
 		*src = SRC_COUNT;
 	} else
+		key = NULL;
+	if (key == NULL)
 		return ps_fail(PS_CONFIG, why, whylen,
 			       "gateway-key %s is in neither keyring", spec);
-	if ((*key)->revoked || (*key)->expired || (*key)->disabled || (*key)->invalid ||
-	    !(*key)->can_encrypt) {
-		gpgme_key_unref(*key);
-		*key = NULL;
+	if (key->revoked || key->expired || key->disabled || key->invalid ||
+	    !key->can_encrypt) {
+		gpgme_key_unref(key);
 		return ps_fail(PS_CONFIG, why, whylen,
 			       "gateway-key %s cannot encrypt (expired, revoked or no "
 			       "encryption subkey)", spec);
 	}
+	snprintf(out, outlen, "%s", key->subkeys->fpr);
+	gpgme_key_unref(key);
 	return PS_OK;
 }
 
@@ -186,9 +194,8 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 
 		policy_decide(&pe[i], &res[k], &dec[i]);
 		if (dec[i].out == OUT_ENCRYPT) {
-			l->v[i].key = res[k].key;
+			snprintf(l->v[i].fpr, sizeof(l->v[i].fpr), "%s", res[k].fpr);
 			l->v[i].src = res[k].src;
-			res[k].key = NULL;
 			if (res[k].key_changed)
 				log_warnx("%s: %s", l->v[i].addr, res[k].why);
 		}
@@ -232,20 +239,15 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 	/* gateway keys, plaintext for all under mixed = plaintext */
 	for (size_t i = 0; i < l->n; i++) {
 		if (dec[i].out == OUT_GATEWAY) {
-			gpgme_key_t k = NULL;
 			int src = 0;
 
-			if ((st = gateway_key(d, pe[i].v.gateway_key, &k, &src, why,
-					      whylen)) != PS_OK)
+			if ((st = gateway_key(d, pe[i].v.gateway_key, l->v[i].fpr,
+					      sizeof(l->v[i].fpr), &src, why, whylen)) != PS_OK)
 				goto out;
-			l->v[i].key = k;
 			l->v[i].src = src;
 		}
-		if (dec[i].out == OUT_PLAIN && l->v[i].key != NULL) {
-			/* mixed = plaintext */
-			gpgme_key_unref(l->v[i].key);
-			l->v[i].key = NULL;
-		}
+		if (dec[i].out == OUT_PLAIN) /* mixed = plaintext */
+			l->v[i].fpr[0] = '\0';
 	}
 	/* mixed = refuse-keyless: those recipients are dropped */
 	for (size_t i = 0, w = 0; i < l->n; i++) {
@@ -290,18 +292,19 @@ first_addr(const char *addr, void *ctx)
 
 /* encrypt-to-self: the sender's key (the envelope sender, else From)
  * from the local keyring, when any recipient's policy asks for it. A
- * sender without a key is a warning, not a failure. */
+ * sender without a key is a warning, not a failure. self[0] is "" when
+ * there is none. */
 static enum ps_status
 self_key(const struct rcptlist *l, const struct header *h, const char *sender,
-	 struct discovery *d, gpgme_key_t *self, char *why, size_t whylen)
+	 struct discovery *d, char (*self)[41], char *why, size_t whylen)
 {
 	char from[PS_ADDR_MAX + 1] = "", reason[PS_WHY_MAX];
 	char *addr[1] = {from};
 	int want = 0;
 
-	*self = NULL;
+	self[0][0] = '\0';
 	for (size_t i = 0; i < l->n; i++)
-		want |= l->v[i].to_self && l->v[i].key != NULL;
+		want |= l->v[i].to_self && l->v[i].fpr[0] != '\0';
 	if (!want)
 		return PS_OK;
 	if (sender != NULL && sender[0] != '\0')
@@ -313,16 +316,9 @@ self_key(const struct rcptlist *l, const struct header *h, const char *sender,
 			  "the encrypted copies");
 		return PS_OK;
 	}
-	if (d->user == NULL) {
-		enum ps_status st;
-
-		if ((st = keyring_init(why, whylen)) != PS_OK ||
-		    (st = keyring_context(&d->user, why, whylen)) != PS_OK)
-			return st;
-	}
-	if (keyring_lookup(d->user, addr, 1, self, why, whylen) != PS_OK)
+	if (discover_local(d, addr, 1, self, why, whylen) != PS_OK)
 		return PS_TEMPFAIL;
-	if (*self == NULL)
+	if (self[0][0] == '\0')
 		log_warnx("encrypt-to-self: no usable key for the sender %s in the local "
 			  "keyring; the sender cannot read the encrypted copies", from);
 	return PS_OK;
@@ -332,32 +328,39 @@ self_key(const struct rcptlist *l, const struct header *h, const char *sender,
  * is local, else postseal's own, into which the local keys of a mixed
  * copy are copied first (the user's keyring is never written to). */
 static enum ps_status
-copy_context(struct discovery *d, gpgme_key_t *keys, const int *srcs, size_t n,
+copy_context(struct discovery *d, const char *const *fprs, const int *srcs, size_t n,
 	     gpgme_ctx_t *ctx, char *why, size_t whylen)
 {
-	gpgme_key_t *local;
+	const char **local;
 	gpgme_data_t data = NULL;
 	size_t nl = 0, nd = 0;
 	gpgme_error_t err;
+	enum ps_status st;
 
 	for (size_t k = 0; k < n; k++)
 		srcs[k] == SRC_LOCAL ? nl++ : nd++;
 	if (nd == 0) {
+		if ((st = discovery_user_ctx(d, why, whylen)) != PS_OK)
+			return st;
 		*ctx = d->user;
 		return PS_OK;
 	}
+	if ((st = discovery_open_store(d, why, whylen)) != PS_OK)
+		return st;
 	*ctx = d->store;
 	if (nl == 0)
 		return PS_OK;
+	if ((st = discovery_user_ctx(d, why, whylen)) != PS_OK)
+		return st;
 	if ((local = calloc(nl + 1, sizeof(*local))) == NULL)
 		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 	nl = 0;
 	for (size_t k = 0; k < n; k++)
 		if (srcs[k] == SRC_LOCAL)
-			local[nl++] = keys[k];
+			local[nl++] = fprs[k];
 	err = gpgme_data_new(&data);
 	if (!err)
-		err = gpgme_op_export_keys(d->user, local, 0, data);
+		err = gpgme_op_export_ext(d->user, local, 0, data);
 	if (!err) {
 		gpgme_data_seek(data, 0, SEEK_SET);
 		err = gpgme_op_import(d->store, data);
@@ -376,14 +379,12 @@ log_decisions(const struct rcptlist *l, int passthrough)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct rcpt *r = &l->v[i];
-		gpgme_key_t k = r->key;
 
 		if (passthrough)
 			log_info("%s: message is already encrypted; passed through",
 				 r->addr);
-		else if (k != NULL)
-			log_info("%s: encrypted to key %s (%s)%s", r->addr,
-				 k->subkeys->fpr,
+		else if (r->fpr[0] != '\0')
+			log_info("%s: encrypted to key %s (%s)%s", r->addr, r->fpr,
 				 r->src == SRC_LOCAL	? "local keyring"
 				 : r->src < SRC_COUNT ? lk_source_name((enum lk_source)r->src)
 							: "gateway key",
@@ -396,14 +397,14 @@ log_decisions(const struct rcptlist *l, int passthrough)
 
 static enum ps_status
 compose_copy(const struct message *m, const struct rcptlist *l,
-	     struct copy *cp, struct discovery *d, gpgme_key_t self, char *why,
+	     struct copy *cp, struct discovery *d, const char *self, char *why,
 	     size_t whylen)
 {
 	int protect = 0, to_self = 0;
 	size_t nk;
 
 	char reason[PS_WHY_MAX];
-	gpgme_key_t *keys;
+	const char **keys;
 	gpgme_ctx_t ctx = NULL;
 	enum ps_status st;
 	int *srcs;
@@ -422,14 +423,14 @@ compose_copy(const struct message *m, const struct rcptlist *l,
 	for (size_t k = 0; k < cp->n; k++) {
 		const struct rcpt *r = &l->v[cp->rcpt[k]];
 
-		keys[k] = r->key;
+		keys[k] = r->fpr;
 		srcs[k] = r->src;
 		/* the stricter wins within a copy */
 		protect |= r->protect_subject;
 		to_self |= r->to_self;
 	}
 	nk = cp->n;
-	if (to_self && self != NULL) {
+	if (to_self && self[0] != '\0') {
 		keys[nk] = self;
 		srcs[nk++] = SRC_LOCAL;
 	}
@@ -474,7 +475,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	size_t nperm = 0;
 	enum ps_status perm_st = PS_OK;
 	char perm_why[PS_WHY_MAX] = "";
-	gpgme_key_t self = NULL;
+	char self[1][41] = {""};
 
 	message_init(&m);
 	config_defaults(&cf);
@@ -526,7 +527,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 		goto out;
 	}
 	if (!passthrough && (st = self_key(&rl, &m.hdr, c->sender ? sender : NULL,
-					   &disc, &self, why, whylen)) != PS_OK)
+					   &disc, self, why, whylen)) != PS_OK)
 		goto out;
 	if ((st = plan_build(&rl, passthrough, &plan)) != PS_OK) {
 		ps_fail(st, why, whylen, "out of memory");
@@ -534,7 +535,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	}
 	log_decisions(&rl, passthrough);
 	for (size_t i = 0; i < plan.n; i++)
-		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, self, why, whylen)) !=
+		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, self[0], why, whylen)) !=
 		    PS_OK)
 			goto out;
 	for (size_t i = 0; i < plan.n; i++) {
@@ -611,13 +612,8 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	if (partial && st == PS_OK)
 		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why);
 out:
-	if (self != NULL)
-		gpgme_key_unref(self);
 	config_free(&cf);
 	plan_free(&plan);
-	for (size_t i = 0; i < rl.n; i++)
-		if (rl.v[i].key != NULL)
-			gpgme_key_unref(rl.v[i].key);
 	rcptlist_free(&rl);
 	discovery_close(&disc);
 	message_free(&m);

@@ -224,16 +224,15 @@ static void
 plan_partition(void **state)
 {
 	struct plan p = {0};
-	int dummy;
 
 	(void)state;
 	load(hdr);
 	assert_int_equal(build(1, 0, NULL), PS_OK);
 	/* keys for alice, carol (visible) and dave, erin (blind) */
-	rl.v[rcptlist_find(&rl, "alice@example.org")].key = &dummy;
-	rl.v[rcptlist_find(&rl, "carol@example.com")].key = &dummy;
-	rl.v[rcptlist_find(&rl, "dave@example.org")].key = &dummy;
-	rl.v[rcptlist_find(&rl, "erin@example.net")].key = &dummy;
+	snprintf(rl.v[rcptlist_find(&rl, "alice@example.org")].fpr, 41, "%s", "AAAA");
+	snprintf(rl.v[rcptlist_find(&rl, "carol@example.com")].fpr, 41, "%s", "AAAA");
+	snprintf(rl.v[rcptlist_find(&rl, "dave@example.org")].fpr, 41, "%s", "AAAA");
+	snprintf(rl.v[rcptlist_find(&rl, "erin@example.net")].fpr, 41, "%s", "AAAA");
 	assert_int_equal(plan_build(&rl, 0, &p), PS_OK);
 	assert_int_equal(p.n, 4);
 	assert_int_equal(p.v[0].kind, COPY_ENCRYPTED);
@@ -257,7 +256,7 @@ plan_partition(void **state)
 	assert_int_equal(p.v[0].n, 5);
 	plan_free(&p);
 	for (size_t i = 0; i < rl.n; i++)
-		rl.v[i].key = NULL;
+		rl.v[i].fpr[0] = '\0';
 }
 
 int
