@@ -146,7 +146,7 @@ discover_local(struct discovery *d, char *const *addrs, size_t n, char (*fpr)[41
 			snprintf(fpr[at[k]], sizeof(fpr[at[k]]), "%s", keys[k]->subkeys->fpr);
 	/* remembered only when the keyring did not change while it was
 	 * listed and not within the clock's granularity */
-	if (sr >= 0 && keyring_stamp(d->userdir, time(NULL), stamp2, sizeof(stamp2)) == 0 &&
+	if (sr >= 0 && keyring_stamp(d->userdir, now, stamp2, sizeof(stamp2)) == 0 &&
 	    strcmp(stamp, stamp2) == 0) {
 		int tx = cache_begin(c) == 0;
 
@@ -606,7 +606,7 @@ cached_keys(struct discovery *d, const char *const *fprs, const char *const *add
 	for (size_t i = 0; i < n; i++)
 		if (keys[i] != NULL)
 			snprintf(out[i], sizeof(out[i]), "%s", keys[i]->subkeys->fpr);
-	if (sr >= 0 && keyring_stamp(d->storedir, time(NULL), stamp2, sizeof(stamp2)) == 0 &&
+	if (sr >= 0 && keyring_stamp(d->storedir, now, stamp2, sizeof(stamp2)) == 0 &&
 	    strcmp(stamp, stamp2) == 0) {
 		int tx = cache_begin(d->cache) == 0;
 

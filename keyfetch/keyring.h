@@ -61,7 +61,10 @@ enum ps_status keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n,
  * remembered with a stamp stands while the stamp is the same. Returns 0,
  * 1 when a file changed within the last second (a change within the
  * file system's time granularity could leave the stamp alike: do not
- * remember under it), or -1. */
+ * remember under it), or -1. Called again after a listing, with the
+ * same now as before it: a file changed in now's second, or the one
+ * before, makes the answer "do not remember" (git's racy-clean rule,
+ * with a second of slack for the file system's clock). */
 int keyring_stamp(const char *dir, time_t now, char *out, size_t outlen);
 
 /* The earliest time after now, and before limit, at which a (sub)key of

@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cache.h"
 #include "harness.h"
+#include "keyring.h"
 
 static char dir[] = "/tmp/ps-cache-test.XXXXXX";
 static char path[256];
@@ -28,7 +31,8 @@ static int
 teardown(void **state)
 {
 	static const char *const files[] = {"cache.sqlite", "cache.sqlite-wal",
-					    "cache.sqlite-shm", "garbage.sqlite"};
+					    "cache.sqlite-shm", "garbage.sqlite",
+					    "pubring.kbx", "trustdb.gpg", "new.kbx"};
 	char f[300];
 
 	(void)state;
@@ -226,6 +230,119 @@ unusable_file(void **state)
 	assert_non_null(strstr(why, "key cache"));
 }
 
+/* Remembered keyring lookups: they stand only under the same stamp,
+ * in the same keyring, before their time runs out; "" (no key) is an
+ * answer too; flush forgets them. */
+static void
+memo(void **state)
+{
+	struct cache *c = open_cache();
+	char fpr[41];
+	const char *alice = "0123456789ABCDEF0123456789ABCDEF01234567";
+
+	(void)state;
+	assert_int_equal(cache_memo_put(c, "/home/u/.gnupg", "S1", "alice@example.org", alice, 2000), 0);
+	assert_int_equal(cache_memo_put(c, "/home/u/.gnupg", "S1", "bob@example.net", "", 2000), 0);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S1", "alice@example.org", 1000, fpr, sizeof(fpr)), 1);
+	assert_string_equal(fpr, alice);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S1", "bob@example.net", 1000, fpr, sizeof(fpr)), 1);
+	assert_string_equal(fpr, "");
+	/* another stamp, keyring, time, or local part's case: no answer */
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S2", "alice@example.org", 1000, fpr, sizeof(fpr)), 0);
+	assert_int_equal(cache_memo_get(c, "/var/lib/postseal/gnupg", "S1", "alice@example.org", 1000, fpr, sizeof(fpr)), 0);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S1", "alice@example.org", 2000, fpr, sizeof(fpr)), 0);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S1", "Alice@example.org", 1000, fpr, sizeof(fpr)), 0);
+	/* a new stamp replaces the old entry */
+	assert_int_equal(cache_memo_put(c, "/home/u/.gnupg", "S2", "alice@example.org", "", 3000), 0);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S1", "alice@example.org", 1000, fpr, sizeof(fpr)), 0);
+	assert_int_equal(cache_flush(c, "ALICE@EXAMPLE.ORG"), 0);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S2", "alice@example.org", 1000, fpr, sizeof(fpr)), 0);
+	assert_int_equal(cache_memo_get(c, "/home/u/.gnupg", "S1", "bob@example.net", 1000, fpr, sizeof(fpr)), 1);
+	cache_close(c);
+}
+
+static void
+put_file(const char *name, const char *content)
+{
+	char f[300];
+	FILE *fp;
+
+	snprintf(f, sizeof(f), "%s/%s", dir, name);
+	assert_non_null(fp = fopen(f, "w"));
+	fputs(content, fp);
+	fclose(fp);
+}
+
+/* The stamp of a GnuPG home changes with any change of its keyring or
+ * trust database (content, size, or the file replaced by rename), and a
+ * change within the last second or two makes it "do not remember". */
+static void
+stamp(void **state)
+{
+	char s0[1024], s1[1024], s2[1024], s3[1024], s4[1024], a[300], b[300];
+	time_t later = time(NULL) + 10;
+
+	(void)state;
+	assert_int_equal(keyring_stamp(dir, later, s0, sizeof(s0)), 0);
+	put_file("pubring.kbx", "keys");
+	assert_int_equal(keyring_stamp(dir, time(NULL), s1, sizeof(s1)), 1); /* just changed */
+	assert_int_equal(keyring_stamp(dir, later, s1, sizeof(s1)), 0);
+	assert_string_not_equal(s0, s1);
+	put_file("pubring.kbx", "KEYS");  /* same size, same inode, new content */
+	{
+		/* an mtime one second on, as a coarse clock would show it */
+		struct timespec ts[2] = {{0, UTIME_OMIT}, {later - 5, 0}};
+		char f[300];
+
+		snprintf(f, sizeof(f), "%s/pubring.kbx", dir);
+		assert_int_equal(utimensat(AT_FDCWD, f, ts, 0), 0);
+	}
+	assert_int_equal(keyring_stamp(dir, later, s2, sizeof(s2)), 0);
+	assert_string_not_equal(s1, s2);
+	put_file("new.kbx", "KEYS");
+	snprintf(a, sizeof(a), "%s/new.kbx", dir);
+	snprintf(b, sizeof(b), "%s/pubring.kbx", dir);
+	assert_int_equal(rename(a, b), 0); /* how gpg replaces a keybox */
+	assert_int_equal(keyring_stamp(dir, later, s3, sizeof(s3)), 0);
+	assert_string_not_equal(s2, s3);
+	put_file("trustdb.gpg", "x");
+	assert_int_equal(keyring_stamp(dir, later, s4, sizeof(s4)), 0);
+	assert_string_not_equal(s3, s4);
+	/* unchanged: the same stamp */
+	assert_int_equal(keyring_stamp(dir, later, s0, sizeof(s0)), 0);
+	assert_string_equal(s0, s4);
+}
+
+/* How long a remembered key stands: until the first (sub)key expires or
+ * becomes valid after now, never past the limit. */
+static void
+horizon(void **state)
+{
+	struct _gpgme_key k;
+	struct _gpgme_subkey pk, sk1, sk2;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	memset(&pk, 0, sizeof(pk));
+	memset(&sk1, 0, sizeof(sk1));
+	memset(&sk2, 0, sizeof(sk2));
+	k.subkeys = &pk;
+	pk.next = &sk1;
+	sk1.next = &sk2;
+	pk.timestamp = 100;
+	sk1.timestamp = 200;
+	sk2.timestamp = 300;
+	assert_int_equal(keyring_key_horizon(&k, 1000, 5000), 5000); /* nothing expires */
+	sk1.expires = 4000;
+	pk.expires = 4500;
+	assert_int_equal(keyring_key_horizon(&k, 1000, 5000), 4000);
+	sk2.expires = 900; /* already expired: no longer a change to come */
+	assert_int_equal(keyring_key_horizon(&k, 1000, 5000), 4000);
+	sk2.timestamp = 2000; /* a subkey made "in the future" becomes valid */
+	assert_int_equal(keyring_key_horizon(&k, 1000, 5000), 2000);
+	assert_int_equal(keyring_key_horizon(NULL, 1000, 5000), 5000);
+}
+
 int
 main(void)
 {
@@ -235,6 +352,9 @@ main(void)
 		cmocka_unit_test(pins_and_flush),
 		cmocka_unit_test(concurrent),
 		cmocka_unit_test(unusable_file),
+		cmocka_unit_test(memo),
+		cmocka_unit_test(stamp),
+		cmocka_unit_test(horizon),
 	};
 
 	return cmocka_run_group_tests_name("cache", tests, setup, teardown);
