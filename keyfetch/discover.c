@@ -13,6 +13,9 @@
 #include "netmod.h"
 #include "store.h"
 
+/* how stale a pin's last_seen may get before it is updated */
+#define PIN_SEEN_EVERY (60 * 60)
+
 /* the network sources, and the fetch kind of each (-1: DNS) */
 static const enum lk_source net_sources[] = {SRC_DANE, SRC_WKD, SRC_VKS, SRC_HKP};
 
@@ -346,7 +349,9 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
 				return;
 			}
 			r->pin = p; /* as it is now */
-		} else
+		} else if (now - r->pin.last_seen >= PIN_SEEN_EVERY)
+			/* at most hourly: a write on every submission would
+			 * cost more than the rest of the cache's work */
 			cache_pin_seen(d->cache, addr, fpr, now);
 		r->state = DS_KEY;
 		return;
