@@ -99,11 +99,23 @@ memo_cache(struct discovery *d)
 	return d->cache;
 }
 
+/* Whether what was just listed from the keyring in dir may be remembered
+ * under stamp (taken at now, before the listing): the keyring still has
+ * that stamp, and none of its files changed within the clock's
+ * granularity of now (keyring_stamp()). */
+static int
+memo_stable(const char *dir, const char *stamp, time_t now)
+{
+	char again[1024];
+
+	return keyring_stamp(dir, now, again, sizeof(again)) == 0 && strcmp(stamp, again) == 0;
+}
+
 enum ps_status
 discover_local(struct discovery *d, char *const *addrs, size_t n, char (*fpr)[41],
 	       char *why, size_t whylen)
 {
-	char stamp[1024], stamp2[1024];
+	char stamp[1024];
 	char **miss = NULL;
 	size_t *at = NULL, nmiss = 0;
 	gpgme_key_t *keys = NULL;
@@ -147,10 +159,7 @@ discover_local(struct discovery *d, char *const *addrs, size_t n, char (*fpr)[41
 	for (size_t k = 0; k < nmiss; k++)
 		if (keys[k] != NULL)
 			snprintf(fpr[at[k]], sizeof(fpr[at[k]]), "%s", keys[k]->subkeys->fpr);
-	/* remembered only when the keyring did not change while it was
-	 * listed and not within the clock's granularity */
-	if (sr >= 0 && keyring_stamp(d->userdir, now, stamp2, sizeof(stamp2)) == 0 &&
-	    strcmp(stamp, stamp2) == 0) {
+	if (sr >= 0 && memo_stable(d->userdir, stamp, now)) {
 		int tx = cache_begin(c) == 0;
 
 		for (size_t k = 0; k < nmiss; k++)
@@ -573,7 +582,7 @@ static enum ps_status
 cached_keys(struct discovery *d, const char *const *fprs, const char *const *addrs,
 	    size_t n, char (*out)[41], char *why, size_t whylen)
 {
-	char stamp[1024], stamp2[1024], got[41];
+	char stamp[1024], got[41];
 	const char **lf = NULL;
 	gpgme_key_t *keys = NULL;
 	time_t *until = NULL, now = time(NULL);
@@ -611,8 +620,7 @@ cached_keys(struct discovery *d, const char *const *fprs, const char *const *add
 	for (size_t i = 0; i < n; i++)
 		if (keys[i] != NULL)
 			snprintf(out[i], sizeof(out[i]), "%s", keys[i]->subkeys->fpr);
-	if (sr >= 0 && keyring_stamp(d->storedir, now, stamp2, sizeof(stamp2)) == 0 &&
-	    strcmp(stamp, stamp2) == 0) {
+	if (sr >= 0 && memo_stable(d->storedir, stamp, now)) {
 		int tx = cache_begin(d->cache) == 0;
 
 		for (size_t i = 0; i < n; i++)

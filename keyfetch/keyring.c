@@ -24,7 +24,7 @@ static int gpgme_ready;
 static char default_dir[4096];
 static char user_dir[4096]; /* the user's, when default_dir is not */
 
-enum ps_status
+static enum ps_status
 keyring_init(char *why, size_t whylen)
 {
 	gpgme_error_t err;
@@ -52,7 +52,7 @@ keyring_init(char *why, size_t whylen)
 	return PS_OK;
 }
 
-enum ps_status
+static enum ps_status
 keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen)
 {
 	gpgme_error_t err;

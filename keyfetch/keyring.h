@@ -4,8 +4,8 @@
  * SUMMARY
  *	find recipients' keys in the user's GnuPG keyring (GPGME)
  * DESCRIPTION
- *	keyring_init() checks the GPGME and gpg engine versions once per
- *	process. keyring_lookup() lists, in one gpg run, the keys of all
+ *	keyring_open() checks the GPGME and gpg engine versions once per
+ *	process and gives a context on a keyring. keyring_lookup() lists, in one gpg run, the keys of all
  *	given addresses and picks for each the key that:
  *	  - is not expired, revoked, disabled or invalid;
  *	  - has a usable (not expired, revoked, disabled, invalid)
@@ -32,10 +32,6 @@
 
 /* How long a remembered lookup (keyring_stamp()) may stand at most. */
 #define KEYRING_MEMO_MAX (24 * 3600)
-
-enum ps_status keyring_init(char *why, size_t whylen);
-
-enum ps_status keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen);
 
 /* A context on the keyring in dir, or the user's (dir NULL). GPGME runs
  * "gpg --version" once per process and again for every context with a

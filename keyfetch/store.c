@@ -79,16 +79,6 @@ store_prepare(const char *dir, char *why, size_t whylen)
 	return PS_OK;
 }
 
-enum ps_status
-store_open(const char *dir, gpgme_ctx_t *ctx, char *why, size_t whylen)
-{
-	enum ps_status s;
-
-	if ((s = store_prepare(dir, why, whylen)) != PS_OK)
-		return s;
-	return keyring_open(dir, ctx, why, whylen);
-}
-
 /* One reply imported (checked, filtered); the fingerprints it brought
  * are appended to fprs[]. */
 static enum lk_result

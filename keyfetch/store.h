@@ -6,10 +6,10 @@
  * DESCRIPTION
  *	Keys found in WKD, DANE or on keyservers never go into the user's
  *	keyring. store_path() names postseal's: $XDG_CACHE_HOME/postseal/gnupg
- *	(or ~/.cache/postseal/gnupg). store_open() creates it (0700) with a
- *	gpg.conf that imports self-signatures only and cleans keys, so that
- *	third-party signatures from a flooded key (CVE-2019-13050) never
- *	land, and returns a GPGME context on it.
+ *	(or ~/.cache/postseal/gnupg). store_prepare() creates it (0700) with
+ *	a gpg.conf that imports self-signatures only and cleans keys, so
+ *	that third-party signatures from a flooded key (CVE-2019-13050) never
+ *	land; keyring_open() gives a GPGME context on it.
  *
  *	store_import_many() imports each reply for its address, keeping only user IDs
  *	whose mail address is exactly that address (GnuPG's import filter
@@ -32,10 +32,6 @@ int store_path(char *out, size_t outlen);
 
 /* The directory (private, ours) and its gpg.conf, without gpg. */
 enum ps_status store_prepare(const char *dir, char *why, size_t whylen);
-
-/* store_prepare(), then a context on it (keyring_open()). */
-enum ps_status store_open(const char *dir, gpgme_ctx_t *ctx, char *why,
-			  size_t whylen);
 
 /* Many replies at once: each imported, then one key listing judges them
  * all (a gpg run per reply saved). */
