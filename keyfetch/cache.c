@@ -132,6 +132,16 @@ prep(struct cache *c, const char *sql)
 	return s;
 }
 
+/* Run a statement that returns no rows, and finalize it: 0 or -1. */
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static void
 col_text(sqlite3_stmt *s, int i, char *out, size_t outlen)
 {
@@ -176,7 +186,6 @@ cache_put(struct cache *c, const char *addr, enum lk_source src,
 {
 	char key[PS_ADDR_MAX + 1];
 	sqlite3_stmt *s;
-	int rc;
 
 	if (e->res != LK_FOUND && e->res != LK_NOT_FOUND)
 		return 0; /* inconclusive answers are never cached */
@@ -193,9 +202,7 @@ cache_put(struct cache *c, const char *addr, enum lk_source src,
 	sqlite3_bind_text(s, 6, e->why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)e->fetched);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)e->expires);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s);
 }
 
 int
@@ -229,7 +236,6 @@ cache_domain_put(struct cache *c, const char *domain, const char *what,
 {
 	char key[PS_ADDR_MAX + 1];
 	sqlite3_stmt *s;
-	int rc;
 
 	if (cache_key(domain, key, sizeof(key)) < 0)
 		return -1;
@@ -242,9 +248,7 @@ cache_domain_put(struct cache *c, const char *domain, const char *what,
 	sqlite3_bind_text(s, 2, what, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)expires);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s);
 }
 
 int
@@ -282,7 +286,6 @@ cache_pin_put(struct cache *c, const char *addr, const struct cache_pin *p)
 {
 	char key[PS_ADDR_MAX + 1];
 	sqlite3_stmt *s;
-	int rc;
 
 	if (cache_key(addr, key, sizeof(key)) < 0 ||
 	    (s = prep(c, "INSERT OR REPLACE INTO pin (addr, fpr, source, url,"
@@ -294,9 +297,7 @@ cache_pin_put(struct cache *c, const char *addr, const struct cache_pin *p)
 	sqlite3_bind_text(s, 4, p->url, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)p->first_seen);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)p->last_seen);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s);
 }
 
 int
@@ -304,7 +305,6 @@ cache_pin_seen(struct cache *c, const char *addr, const char *fpr, time_t now)
 {
 	char key[PS_ADDR_MAX + 1];
 	sqlite3_stmt *s;
-	int rc;
 
 	if (cache_key(addr, key, sizeof(key)) < 0 ||
 	    (s = prep(c, "UPDATE pin SET last_seen = ?3 WHERE addr = ?1 AND fpr = ?2")) ==
@@ -313,9 +313,7 @@ cache_pin_seen(struct cache *c, const char *addr, const char *fpr, time_t now)
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, fpr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s);
 }
 
 int
@@ -421,7 +419,6 @@ cache_memo_put(struct cache *c, const char *ring, const char *stamp, const char 
 	       const char *fpr, time_t until)
 {
 	sqlite3_stmt *s;
-	int rc;
 
 	if ((s = prep(c, "INSERT OR REPLACE INTO memo (ring, addr, stamp, fpr, until)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5)")) == NULL)
@@ -431,7 +428,5 @@ cache_memo_put(struct cache *c, const char *ring, const char *stamp, const char 
 	sqlite3_bind_text(s, 3, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, fpr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)until);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s);
 }
