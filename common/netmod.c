@@ -33,8 +33,7 @@ static struct {
 	int state; /* 0 not tried, 1 loaded, -1 failed */
 	char why[PS_WHY_MAX];
 	struct dane_batch *(*dane_start)(char *const *, size_t, const struct dane_opts *,
-					 struct lk_answer *, const unsigned char *,
-					 const unsigned char *);
+					 struct lk_answer *, const unsigned char *);
 	void (*dane_finish)(struct dane_batch *);
 	int (*wkd_fetch_all)(char *const *, size_t, const struct wkd_opts *,
 			     struct fetch_set *, struct dane_batch *);
@@ -139,10 +138,9 @@ loaded(void)
 
 struct dane_batch *
 dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
-	   struct lk_answer *out, const unsigned char *skip_dane,
-	   const unsigned char *skip_host)
+	   struct lk_answer *out, const unsigned char *skip_dane)
 {
-	return loaded() ? nm.dane_start(addrs, n, o, out, skip_dane, skip_host) : NULL;
+	return loaded() ? nm.dane_start(addrs, n, o, out, skip_dane) : NULL;
 }
 
 void

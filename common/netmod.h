@@ -32,7 +32,7 @@
 
 /* Changes whenever an entry point's signature or a shared structure
  * changes. */
-#define PS_NETMOD_ABI PACKAGE_VERSION "/1"
+#define PS_NETMOD_ABI PACKAGE_VERSION "/2"
 
 enum ps_status netmod_load(char *why, size_t whylen);
 

@@ -60,4 +60,10 @@
 /* Redirects followed for a WKD fetch, https only. */
 #define PS_WKD_REDIRS 2
 
+/* Addresses kept per host name resolved for HTTPS (A and AAAA together),
+ * and host names one lookup run resolves (two per address for WKD, the
+ * hosts of redirects and of the keyservers). */
+#define PS_HOST_ADDRS 8
+#define PS_HOSTS_MAX (4 * PS_RCPT_MAX + 16)
+
 #endif

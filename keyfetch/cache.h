@@ -56,6 +56,9 @@ struct cache_pin {
 #define CACHE_TTL_NOT_FOUND (60 * 60)
 #define CACHE_TTL_FOUND (24 * 60 * 60)
 #define CACHE_TTL_DOMAIN (60 * 60)
+/* How long a domain that served WKD is remembered as publishing keys
+ * ("wkd-seen": its failures stay inconclusive, postseal(8)). */
+#define CACHE_TTL_MEMORY (90 * 24 * 60 * 60)
 
 /* The database file inside postseal's cache directory. */
 int cache_path(char *out, size_t outlen);
@@ -71,8 +74,8 @@ int cache_get(struct cache *c, const char *addr, enum lk_source src,
 int cache_put(struct cache *c, const char *addr, enum lk_source src,
 	      const struct cache_entry *e);
 
-/* Per-domain negatives: "no-wkd", "no-dnssec". 1 when present and not
- * expired at now. */
+/* Per-domain facts: the negatives "no-wkd" and "no-dnssec", and the
+ * memory "wkd-seen". 1 when present and not expired at now. */
 int cache_domain_get(struct cache *c, const char *domain, const char *what,
 		     time_t now);
 int cache_domain_put(struct cache *c, const char *domain, const char *what,

@@ -11,6 +11,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "netmod.h"
+#include "policy.h"
 #include "store.h"
 
 /* how stale a pin's last_seen may get before it is updated */
@@ -402,6 +403,87 @@ decide(struct discovery *d, const char *addr, const struct disc_sources *o,
 	}
 }
 
+/* The DNSSEC status of an address's domain, from every DNS answer of
+ * this run about it (and a cached "no-dnssec"): bogus anywhere wins,
+ * then secure, then insecure; unknown when DNS said nothing. */
+static enum lk_dnssec
+domain_dnssec(struct discovery *d, const char *addr, const struct disc_result *r,
+	      const unsigned char *asked, time_t now)
+{
+	enum lk_dnssec v[2] = {asked[SRC_WKD] ? r->ans[SRC_WKD].dnssec : DNSSEC_UNKNOWN,
+			       asked[SRC_DANE] ? r->ans[SRC_DANE].dnssec : DNSSEC_UNKNOWN};
+
+	if (v[0] == DNSSEC_BOGUS || v[1] == DNSSEC_BOGUS)
+		return DNSSEC_BOGUS;
+	if (v[0] == DNSSEC_SECURE || v[1] == DNSSEC_SECURE)
+		return DNSSEC_SECURE;
+	if (v[0] == DNSSEC_INSECURE || v[1] == DNSSEC_INSECURE ||
+	    cache_domain_get(d->cache, domain_of(addr), "no-dnssec", now) == 1)
+		return DNSSEC_INSECURE;
+	return DNSSEC_UNKNOWN;
+}
+
+/* Which failures of this run mean "this domain has no WKD" (or no DANE)
+ * and which stay inconclusive: the table in postseal(8), "Failures that
+ * mean no key". A failure that is a lasting property of an unsigned
+ * domain (no web server, a certificate for another name, a catch-all
+ * page, a key for someone else) is how a large share of ordinary domains
+ * look; reading it strictly protects nothing there, since whoever can
+ * cause it can forge the domain's DNS as well, and only refuses mail.
+ * Strictness stays where it protects something: encrypt = require, a
+ * domain known to publish WKD (memory), an address with a pin, DNSSEC
+ * (bogus always, a passing failure of a signed domain), and a domain
+ * whose DNS did not answer (nothing is known of it). */
+static void
+judge_failures(struct discovery *d, const char *addr, const struct disc_sources *ds,
+	       struct disc_result *r, const unsigned char *asked, int content, time_t now)
+{
+	struct lk_answer *w = &r->ans[SRC_WKD], *dane = &r->ans[SRC_DANE];
+	enum lk_dnssec sec = domain_dnssec(d, addr, r, asked, now);
+	const char *keep = NULL;
+	struct cache_pin pin;
+	char was[PS_WHY_MAX];
+
+	if (ds->strict)
+		keep = "encrypt = require";
+	else if (cache_domain_get(d->cache, domain_of(addr), "wkd-seen", now) == 1)
+		keep = "the domain has published keys in WKD before";
+	else if (cache_pin_get(d->cache, addr, &pin) == 1)
+		keep = "the address has a pinned key";
+	else if (sec == DNSSEC_BOGUS)
+		keep = "DNSSEC validation failed";
+	else if (sec == DNSSEC_UNKNOWN)
+		keep = "the domain's DNS did not answer";
+	if (asked[SRC_WKD] && (w->res == LK_TEMPFAIL || w->res == LK_BAD)) {
+		const char *why = keep != NULL ? keep
+				  : sec == DNSSEC_SECURE && !w->lasting
+					  ? "a passing failure of a DNSSEC-signed domain"
+					  : NULL;
+
+		snprintf(was, sizeof(was), "%s", w->why);
+		if (why != NULL)
+			snprintf(w->why, sizeof(w->why), "%.400s; inconclusive: %s", was, why);
+		else {
+			w->res = LK_NOT_FOUND;
+			snprintf(w->why, sizeof(w->why), "no WKD here: %.440s", was);
+			/* a server-wide fact, not one address's key */
+			if (!content)
+				cache_domain_put(d->cache, domain_of(addr), "no-wkd", now,
+						 now + CACHE_TTL_DOMAIN);
+		}
+	}
+	/* an OPENPGPKEY query that failed in a zone that other answers show
+	 * unsigned: DANE could not be used there anyway (some name servers
+	 * drop queries for types they do not know) */
+	if (asked[SRC_DANE] && dane->res == LK_TEMPFAIL && sec == DNSSEC_INSECURE &&
+	    keep == NULL) {
+		snprintf(was, sizeof(was), "%s", dane->why);
+		dane->res = LK_NOT_FOUND;
+		snprintf(dane->why, sizeof(dane->why),
+			 "no DANE here: the zone is not signed (%.400s)", was);
+	}
+}
+
 /* Run the network lookups for the addresses and sources marked in
  * need[] (i*SRC_COUNT+s), then import and cache what came back. */
 static enum ps_status
@@ -410,7 +492,7 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 	    const unsigned char *need, time_t now, char *why, size_t whylen)
 {
 	struct lk_answer *dns = NULL, *fa[F_KINDS] = {NULL};
-	unsigned char *skip[F_KINDS] = {NULL}, *skip_dane = NULL, *skip_host = NULL;
+	unsigned char *skip[F_KINDS] = {NULL}, *skip_dane = NULL, *content = NULL;
 	struct dane_batch *batch = NULL;
 	struct fetch_set fs;
 	int any_dns = 0, any_http = 0;
@@ -420,14 +502,14 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 		return st;
 	dns = calloc(n, sizeof(*dns));
 	skip_dane = calloc(n, 1);
-	skip_host = calloc(n, 1);
+	content = calloc(n, 1);
 	for (int k = 0; k < F_KINDS; k++) {
 		fa[k] = calloc(n, sizeof(*fa[k]));
 		skip[k] = calloc(n, 1);
 		if (fa[k] == NULL || skip[k] == NULL)
 			dns = NULL;
 	}
-	if (dns == NULL || skip_dane == NULL || skip_host == NULL) {
+	if (dns == NULL || skip_dane == NULL || content == NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
 	}
@@ -435,7 +517,6 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 		const unsigned char *ni = need + i * SRC_COUNT;
 
 		skip_dane[i] = !ni[SRC_DANE];
-		skip_host[i] = !ni[SRC_WKD];
 		skip[F_WKD][i] = !ni[SRC_WKD];
 		skip[F_VKS][i] = !ni[SRC_VKS];
 		skip[F_HKP][i] = !ni[SRC_HKP];
@@ -452,8 +533,10 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 				       "not looked up");
 		lk_answer_init(&dns[i], SRC_DANE, "not looked up");
 	}
-	if (any_dns)
-		batch = dane_start(addrs, n, &o->dane, dns, skip_dane, skip_host);
+	/* one resolver for DANE and for every host name of the HTTPS
+	 * lookups: nothing goes to getaddrinfo(), which no deadline stops */
+	if (any_dns || any_http)
+		batch = dane_start(addrs, n, &o->dane, dns, skip_dane);
 	for (int k = 0; k < F_KINDS; k++) {
 		fs.ans[k] = fa[k];
 		fs.skip[k] = skip[k];
@@ -512,49 +595,60 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 			const unsigned char *ni_ = need + i * SRC_COUNT;
 			struct disc_result *r = &out[i];
 			char (*ki)[41] = keys + i * SRC_COUNT;
+			const char *dom = domain_of(addrs[i]);
+			int policy_file = -1; /* the domain's WKD policy file */
 
+			for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
+				enum lk_source src = net_sources[s];
+				struct lk_answer *a = &r->ans[src];
+
+				if (!ni_[src] || a->res != LK_FOUND)
+					continue;
+				a->res = items[ni].res;
+				if (items[ni].key != NULL) {
+					snprintf(ki[src], sizeof(ki[src]), "%s",
+						 items[ni].key->subkeys->fpr);
+					gpgme_key_unref(items[ni].key);
+					items[ni].key = NULL;
+				}
+				snprintf(a->why, sizeof(a->why), "%s", items[ni].why);
+				/* not a key, or none for this address: what the
+				 * server holds, not a passing failure */
+				a->lasting = a->res == LK_BAD;
+				content[i] |= src == SRC_WKD && a->res == LK_BAD;
+				ni++;
+				if (a->res == LK_FOUND)
+					log_debug("%s: %s offers key %s (%s)", addrs[i],
+						  lk_source_name(src), ki[src], a->url);
+			}
+			if (ni_[SRC_WKD])
+				/* fetched for the first address of the domain */
+				for (size_t j = 0; j <= i && policy_file < 0; j++)
+					if (!skip[F_WKD_POLICY][j] &&
+					    addr_equal_domain(addrs[i], addrs[j]))
+						policy_file = (int)fa[F_WKD_POLICY][j].res;
+			/* domain memory: this domain publishes keys in WKD */
+			if ((ni_[SRC_WKD] && r->ans[SRC_WKD].res == LK_FOUND &&
+			     ki[SRC_WKD][0] != '\0') ||
+			    policy_file == LK_FOUND)
+				cache_domain_put(d->cache, dom, "wkd-seen", now,
+						 now + CACHE_TTL_MEMORY);
+			judge_failures(d, addrs[i], &o->per[i], r, ni_, content[i], now);
 			for (size_t s = 0; s < sizeof(net_sources) / sizeof(net_sources[0]); s++) {
 				enum lk_source src = net_sources[s];
 				struct lk_answer *a = &r->ans[src];
 
 				if (!ni_[src])
 					continue;
-				if (a->res == LK_FOUND) {
-					a->res = items[ni].res;
-					if (items[ni].key != NULL) {
-						snprintf(ki[src], sizeof(ki[src]), "%s",
-							 items[ni].key->subkeys->fpr);
-						gpgme_key_unref(items[ni].key);
-						items[ni].key = NULL;
-					}
-					snprintf(a->why, sizeof(a->why), "%s", items[ni].why);
-					ni++;
-					if (a->res == LK_FOUND)
-						log_debug("%s: %s offers key %s (%s)", addrs[i],
-							  lk_source_name(src), ki[src],
-							  a->url);
-				}
 				buf_free(&a->data);
-				cache_answer(d, addrs[i], src, a,
-					     ki[src][0] ? ki[src] : NULL, now);
+				cache_answer(d, addrs[i], src, a, ki[src][0] ? ki[src] : NULL, now);
 				if (src == SRC_DANE && a->insecure)
-					cache_domain_put(d->cache, domain_of(addrs[i]), "no-dnssec",
-							 now, now + CACHE_TTL_DOMAIN);
+					cache_domain_put(d->cache, dom, "no-dnssec", now,
+							 now + CACHE_TTL_DOMAIN);
 			}
-			if (ni_[SRC_WKD] && r->ans[SRC_WKD].res == LK_NOT_FOUND) {
-				/* the policy file was fetched for the first address
-				 * of the domain */
-				for (size_t j = 0; j <= i; j++) {
-					if (skip[F_WKD_POLICY][j] ||
-					    !addr_equal_domain(addrs[i], addrs[j]))
-						continue;
-					if (fa[F_WKD_POLICY][j].res == LK_NOT_FOUND)
-						cache_domain_put(d->cache, domain_of(addrs[i]),
-								 "no-wkd", now,
-								 now + CACHE_TTL_DOMAIN);
-					break;
-				}
-			}
+			if (ni_[SRC_WKD] && r->ans[SRC_WKD].res == LK_NOT_FOUND &&
+			    policy_file == LK_NOT_FOUND)
+				cache_domain_put(d->cache, dom, "no-wkd", now, now + CACHE_TTL_DOMAIN);
 		}
 		free(items);
 	}
@@ -569,7 +663,7 @@ out:
 	}
 	free(dns);
 	free(skip_dane);
-	free(skip_host);
+	free(content);
 	return st;
 }
 
@@ -795,6 +889,7 @@ disc_sources_from_policy(struct disc_sources *ds, const struct pol_effective *pe
 	memcpy(ds->order, pe->v.sources, sizeof(ds->order));
 	ds->norder = pe->v.nsources;
 	ds->key_change = pe->v.key_change;
+	ds->strict = pe->v.encrypt == ENC_REQUIRE;
 }
 
 void

@@ -54,6 +54,7 @@ struct disc_sources {
 	enum lk_source order[SRC_COUNT]; /* enabled sources, preferred first */
 	size_t norder;
 	enum key_change key_change;
+	int strict; /* encrypt = require: a WKD failure is never "no key" */
 };
 
 struct disc_opts {

@@ -3,6 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <unbound.h>
 
@@ -16,43 +20,183 @@ struct query {
 	int done;
 };
 
+/* one of a host's two queries (A, AAAA) */
 struct hostq {
-	struct dane_batch *b;
-	enum host_state state;
+	struct host *host;
+	int rrtype;
 	int async_id;
+	int done;
+	int answered; /* rcode NOERROR or NXDOMAIN */
+	int nxdomain;
+	int secure;
+	int bogus;
+};
+
+struct host {
+	struct dane_batch *b;
+	char name[256];
+	struct hostq q[2];
+	int naddr;
+	struct dns_host out;
 };
 
 struct dane_batch {
 	struct ub_ctx *ctx;
+	int ctx_err; /* the resolver could not be set up */
 	struct query *q;
-	struct hostq *h;
 	size_t n;
-	int pending;
+	struct host **hosts;
+	size_t nhosts;
+	int pending;	  /* every query: the descriptor is polled */
+	int pending_dane; /* OPENPGPKEY queries: dane_pending() */
 };
+
+/* The host's state from what its queries said so far: usable as soon
+ * as one brings an address (an AAAA query that a broken server drops
+ * must not hold up an A that answered). */
+static void
+host_settle(struct host *h)
+{
+	struct hostq *a = &h->q[0], *aaaa = &h->q[1];
+	int both = a->done && aaaa->done;
+
+	if (a->bogus || aaaa->bogus) {
+		h->out.state = HOST_BOGUS;
+		h->out.dnssec = DNSSEC_BOGUS;
+		snprintf(h->out.why, sizeof(h->out.why), "%s: DNSSEC bogus", h->name);
+		return;
+	}
+	if ((a->done && a->secure && (!aaaa->done || aaaa->secure)) ||
+	    (aaaa->done && aaaa->secure && !a->done))
+		h->out.dnssec = DNSSEC_SECURE;
+	else if ((a->done && a->answered) || (aaaa->done && aaaa->answered))
+		h->out.dnssec = DNSSEC_INSECURE;
+	if (h->naddr > 0) {
+		h->out.state = HOST_ADDRS;
+		snprintf(h->out.why, sizeof(h->out.why), "%s: %d address%s", h->name, h->naddr,
+			 h->naddr == 1 ? "" : "es");
+	} else if ((a->done && a->nxdomain) || (aaaa->done && aaaa->nxdomain)) {
+		h->out.state = HOST_NXDOMAIN;
+		snprintf(h->out.why, sizeof(h->out.why), "%s does not exist (NXDOMAIN)", h->name);
+	} else if (!both)
+		h->out.state = HOST_PENDING;
+	else if (a->answered && aaaa->answered) {
+		h->out.state = HOST_NODATA;
+		snprintf(h->out.why, sizeof(h->out.why), "%s has no address", h->name);
+	} else {
+		h->out.state = HOST_FAILED;
+		snprintf(h->out.why, sizeof(h->out.why), "%s: no DNS answer (SERVFAIL)", h->name);
+	}
+}
 
 static void
 host_answer(void *arg, int err, struct ub_result *res)
 {
-	struct hostq *h = arg;
+	struct hostq *q = arg;
+	struct host *h = q->host;
 
+	q->done = 1;
 	h->b->pending--;
-	if (err != 0 || res == NULL || res->bogus ||
-	    (res->rcode != 0 && res->rcode != 3))
-		h->state = HOST_FAILED;
-	else if (res->nxdomain)
-		h->state = HOST_NXDOMAIN;
-	else
-		h->state = HOST_EXISTS; /* with or without an address */
+	if (err == 0 && res != NULL) {
+		q->bogus = res->bogus;
+		q->secure = res->secure;
+		q->answered = !res->bogus && (res->rcode == 0 || res->rcode == 3);
+		q->nxdomain = q->answered && res->nxdomain;
+		for (int k = 0; q->answered && res->havedata && res->data[k] != NULL; k++) {
+			char txt[48], ip[46];
+			size_t len = strlen(h->out.addrs);
+
+			if (h->naddr >= PS_HOST_ADDRS)
+				break;
+			if (!((q->rrtype == 1 && res->len[k] == 4) ||
+			      (q->rrtype == 28 && res->len[k] == 16)) ||
+			    inet_ntop(q->rrtype == 1 ? AF_INET : AF_INET6, res->data[k], ip,
+				      sizeof(ip)) == NULL)
+				continue;
+			snprintf(txt, sizeof(txt), q->rrtype == 1 ? "%s%s" : "%s[%s]",
+				 len ? "," : "", ip);
+			if (len + strlen(txt) >= sizeof(h->out.addrs))
+				break;
+			memcpy(h->out.addrs + len, txt, strlen(txt) + 1);
+			h->naddr++;
+		}
+	}
 	if (res != NULL)
 		ub_resolve_free(res);
+	host_settle(h);
 }
 
-enum host_state
-dane_wkd_host(const struct dane_batch *b, size_t i)
+/* LDH labels only: what goes into a query and into CURLOPT_RESOLVE */
+static int
+host_name_ok(const char *name)
 {
-	if (b == NULL || i >= b->n)
-		return HOST_FAILED;
-	return b->h[i].state;
+	size_t len = strlen(name);
+
+	return len > 0 && len < 254 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+		       len &&
+	       name[0] != '.' && name[0] != '-' && strstr(name, "..") == NULL;
+}
+
+int
+dane_host(struct dane_batch *b, const char *name)
+{
+	struct host *h, **nv;
+	unsigned char ip[16];
+
+	if (b == NULL)
+		return -1;
+	for (size_t i = 0; i < b->nhosts; i++)
+		if (strcasecmp(b->hosts[i]->name, name) == 0)
+			return (int)i;
+	if (b->nhosts >= PS_HOSTS_MAX || strlen(name) >= sizeof(h->name) ||
+	    (nv = realloc(b->hosts, (b->nhosts + 1) * sizeof(*nv))) == NULL)
+		return -1;
+	b->hosts = nv;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	h->b = b;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->out.state = HOST_PENDING;
+	h->out.dnssec = DNSSEC_UNKNOWN;
+	b->hosts[b->nhosts++] = h;
+	if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
+		/* an address literal (a keyserver's URL): no DNS to ask */
+		h->out.state = HOST_ADDRS;
+		snprintf(h->out.addrs, sizeof(h->out.addrs),
+			 strchr(name, ':') ? "[%s]" : "%s", name);
+		snprintf(h->out.why, sizeof(h->out.why), "an address literal");
+		return (int)(b->nhosts - 1);
+	}
+	if (!host_name_ok(name) || b->ctx_err) {
+		h->out.state = HOST_FAILED;
+		snprintf(h->out.why, sizeof(h->out.why), "%.100s: %s", name,
+			 b->ctx_err ? "the resolver could not be set up"
+				    : "not a host name (letters, digits, hyphens)");
+		return (int)(b->nhosts - 1);
+	}
+	for (int k = 0; k < 2; k++) {
+		struct hostq *q = &h->q[k];
+
+		q->host = h;
+		q->rrtype = k == 0 ? 1 : 28;
+		b->pending++;
+		if (ub_resolve_async(b->ctx, h->name, q->rrtype, 1, q, host_answer,
+				     &q->async_id) != 0) {
+			b->pending--;
+			q->done = 1;
+		}
+	}
+	host_settle(h);
+	return (int)(b->nhosts - 1);
+}
+
+const struct dns_host *
+dane_host_get(const struct dane_batch *b, int h)
+{
+	if (b == NULL || h < 0 || (size_t)h >= b->nhosts)
+		return NULL;
+	return &b->hosts[h]->out;
 }
 
 #define DNS_RR_OPENPGPKEY 61
@@ -65,11 +209,16 @@ answer(void *arg, int err, struct ub_result *res)
 
 	q->done = 1;
 	q->b->pending--;
+	q->b->pending_dane--;
 	if (err != 0 || res == NULL) {
 		a->res = LK_TEMPFAIL;
 		snprintf(a->why, sizeof(a->why), "resolver: %s", ub_strerror(err));
 		goto out;
 	}
+	a->dnssec = res->bogus	  ? DNSSEC_BOGUS
+		    : res->secure ? DNSSEC_SECURE
+		    : (res->rcode == 0 || res->rcode == 3) ? DNSSEC_INSECURE
+							   : DNSSEC_UNKNOWN;
 	if (res->bogus) {
 		a->res = LK_BAD;
 		snprintf(a->why, sizeof(a->why), "DNSSEC bogus: %.200s",
@@ -109,8 +258,7 @@ out:
 
 struct dane_batch *
 dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
-	   struct lk_answer *out, const unsigned char *skip_dane,
-	   const unsigned char *skip_host)
+	   struct lk_answer *out, const unsigned char *skip_dane)
 {
 	struct dane_batch *b = calloc(1, sizeof(*b));
 	const char *ta = o->trust_anchor ? o->trust_anchor : PS_ROOT_ANCHOR;
@@ -120,12 +268,9 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		if (skip_dane == NULL || !skip_dane[i])
 			lk_answer_init(&out[i], SRC_DANE, "resolver not started");
 	if (b == NULL || (b->q = calloc(n ? n : 1, sizeof(*b->q))) == NULL ||
-	    (b->h = calloc(n ? n : 1, sizeof(*b->h))) == NULL ||
 	    (b->ctx = ub_ctx_create()) == NULL) {
-		if (b != NULL) {
+		if (b != NULL)
 			free(b->q);
-			free(b->h);
-		}
 		free(b);
 		return NULL;
 	}
@@ -135,7 +280,8 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 	ub_ctx_set_option(b->ctx, "local-zone:", "test. transparent");
 	ub_ctx_set_option(b->ctx, "do-not-query-localhost:", "no");
 	/* as a library unbound keeps 16 queries in flight; every recipient
-	 * needs two, all at once */
+	 * needs up to four (OPENPGPKEY, then A and AAAA of a WKD host), all
+	 * at once */
 	ub_ctx_set_option(b->ctx, "outgoing-range:", "512");
 	ub_ctx_set_option(b->ctx, "num-queries-per-thread:", "1024");
 	if (o->forwarder != NULL)
@@ -146,15 +292,14 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		err = ub_ctx_add_ta_file(b->ctx, ta);
 	if (err == 0)
 		err = ub_ctx_async(b->ctx, 0);
+	b->ctx_err = err != 0;
 	for (size_t i = 0; i < n; i++) {
 		b->q[i].b = b;
 		b->q[i].ans = &out[i];
 		b->q[i].done = 1;
-		b->h[i].b = b;
-		b->h[i].state = HOST_FAILED;
 		if (skip_dane != NULL && skip_dane[i]) {
 			b->q[i].ans = NULL;
-			goto host;
+			continue;
 		}
 		if (err != 0) {
 			snprintf(out[i].why, sizeof(out[i].why), "resolver set-up: %s",
@@ -168,28 +313,13 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		}
 		b->q[i].done = 0;
 		b->pending++;
+		b->pending_dane++;
 		if (ub_resolve_async(b->ctx, out[i].url, DNS_RR_OPENPGPKEY, 1, &b->q[i],
 				     answer, &b->q[i].async_id) != 0) {
 			b->q[i].done = 1;
 			b->pending--;
+			b->pending_dane--;
 			snprintf(out[i].why, sizeof(out[i].why), "query not sent");
-		}
-	host:
-		if (err == 0 && (skip_host == NULL || !skip_host[i])) {
-			char host[300];
-			const char *at = strrchr(addrs[i], '@');
-
-			if (at != NULL &&
-			    snprintf(host, sizeof(host), "openpgpkey.%s", at + 1) <
-				    (int)sizeof(host)) {
-				b->h[i].state = HOST_PENDING;
-				b->pending++;
-				if (ub_resolve_async(b->ctx, host, 1 /* A */, 1, &b->h[i],
-						     host_answer, &b->h[i].async_id) != 0) {
-					b->h[i].state = HOST_FAILED;
-					b->pending--;
-				}
-			}
 		}
 	}
 	return b;
@@ -204,7 +334,7 @@ dane_fd(const struct dane_batch *b)
 int
 dane_pending(const struct dane_batch *b)
 {
-	return b != NULL ? b->pending : 0;
+	return b != NULL ? b->pending_dane : 0;
 }
 
 void
@@ -224,13 +354,17 @@ dane_finish(struct dane_batch *b)
 			ub_cancel(b->ctx, b->q[i].async_id);
 			b->q[i].ans->res = LK_TEMPFAIL;
 			snprintf(b->q[i].ans->why, sizeof(b->q[i].ans->why),
-				 "no answer before the deadline");
+				 "no DNS answer before the deadline");
 		}
-		if (b->h[i].state == HOST_PENDING)
-			ub_cancel(b->ctx, b->h[i].async_id);
+	}
+	for (size_t i = 0; i < b->nhosts; i++) {
+		for (int k = 0; k < 2; k++)
+			if (!b->hosts[i]->q[k].done && !b->ctx_err)
+				ub_cancel(b->ctx, b->hosts[i]->q[k].async_id);
+		free(b->hosts[i]);
 	}
 	ub_ctx_delete(b->ctx);
-	free(b->h);
+	free(b->hosts);
 	free(b->q);
 	free(b);
 }

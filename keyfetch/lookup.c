@@ -59,5 +59,7 @@ lk_answer_init(struct lk_answer *a, enum lk_source src, const char *why)
 	a->url[0] = '\0';
 	a->ttl = 0;
 	a->insecure = 0;
+	a->dnssec = DNSSEC_UNKNOWN;
+	a->lasting = 0;
 	buf_init(&a->data, PS_WKD_REPLY_MAX);
 }

@@ -33,6 +33,9 @@ enum lk_source { SRC_LOCAL, SRC_PINNED, SRC_DANE, SRC_WKD, SRC_VKS, SRC_HKP };
 /* What a pinned key replaced by another means (policy key-change). */
 enum key_change { KC_REFUSE, KC_WARN, KC_ACCEPT };
 
+/* What DNSSEC said about the names a network answer depended on. */
+enum lk_dnssec { DNSSEC_UNKNOWN, DNSSEC_INSECURE, DNSSEC_SECURE, DNSSEC_BOGUS };
+
 struct lk_answer {
 	enum lk_source src;
 	enum lk_result res;
@@ -41,6 +44,11 @@ struct lk_answer {
 	struct buf data;  /* the reply (binary key material), capped */
 	long ttl;	  /* seconds the answer may be cached, 0: the default */
 	int insecure;	  /* DANE: the zone is not signed (a domain-wide fact) */
+	enum lk_dnssec dnssec; /* of the DNS answers this answer rests on */
+	int lasting;	  /* TEMPFAIL/BAD: a lasting property of the server
+			     (no address, connection refused, a certificate
+			     for another name, not a key...), not a passing
+			     failure (timeout, SERVFAIL, 5xx) */
 };
 
 /* Start an answer as "not looked up" (TEMPFAIL: never "no key"). */

@@ -159,9 +159,12 @@ attempt(const struct ps_config *cf, const char *sender, struct curl_slist *rcpts
 	curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, (long)verify);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-	if (cf->smtp_ca_file[0] != '\0')
-		curl_easy_setopt(h, CURLOPT_CAINFO, cf->smtp_ca_file);
-	curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* the bundle only (GnuTLS) */
+	/* the configured bundle, else the system's (found by configure):
+	 * Debian's libcurl-gnutls has no default bundle, only a directory,
+	 * which is turned off (read file by file on every connection) */
+	curl_easy_setopt(h, CURLOPT_CAINFO,
+			 cf->smtp_ca_file[0] != '\0' ? cf->smtp_ca_file : PS_CA_BUNDLE);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(h, CURLOPT_MAIL_FROM, sender);
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);

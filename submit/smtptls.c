@@ -200,10 +200,9 @@ c_tls(struct conn *c, const struct ps_config *cf, char *why, size_t whylen)
 	int r;
 
 	if (gnutls_certificate_allocate_credentials(&c->cred) < 0 ||
-	    (cf->smtp_ca_file[0] != '\0'
-		     ? gnutls_certificate_set_x509_trust_file(c->cred, cf->smtp_ca_file,
-							      GNUTLS_X509_FMT_PEM)
-		     : gnutls_certificate_set_x509_system_trust(c->cred)) <= 0)
+	    gnutls_certificate_set_x509_trust_file(
+		    c->cred, cf->smtp_ca_file[0] != '\0' ? cf->smtp_ca_file : PS_CA_BUNDLE,
+		    GNUTLS_X509_FMT_PEM) <= 0)
 		return ps_why(why, whylen, "TLS with %s failed: no CA certificates", cf->smtp_host);
 	if (gnutls_init(&c->tls, GNUTLS_CLIENT) < 0 || gnutls_set_default_priority(c->tls) < 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, c->cred) < 0 ||

@@ -143,14 +143,34 @@ sleep 1
 [ "$(delivered)" = "$before" ] || fail "bogus DNSSEC: something was delivered"
 ok "a bogus DNSSEC answer sends nothing at all, also not to the other recipient (exit 75)"
 
+# a certificate for another name is a lasting property of the server: for
+# a domain that never served WKD it means "no WKD here" (plaintext, as
+# for gpg); once the domain has served keys, the same failure is a
+# downgrade and sends nothing
 XDG_CACHE_HOME=$T/cache-badcert
-msg bob@example.net "bad cert" > "$T/msg"
-send badcert bob@example.net
+msg carol@example.net "bad cert, no memory" > "$T/msg"
+send badcert carol@example.net
+[ "$(cat "$T/rc")" = 0 ] || fail "bad cert, no memory: exit $(cat "$T/rc"), want 0: $(cat "$T/err")"
+pf_wait_delivered "$PF" $((before + 1)) || fail "bad cert, no memory: nothing arrived"
+grep -q 'Discovery test body' "$(newest carol@example.net)" ||
+	fail "bad cert, no memory: carol's copy is not plaintext"
+before=$(delivered)
+ok "WKD behind a certificate for another name, at a domain never seen with WKD, is 'no WKD' (plaintext, exit 0)"
+
+XDG_CACHE_HOME=$T/cache-memory
+msg bob@example.net "memory" > "$T/msg"
+send conf bob@example.net
+[ "$(cat "$T/rc")" = 0 ] || fail "memory: bob: exit $(cat "$T/rc"): $(cat "$T/err")"
+pf_wait_delivered "$PF" $((before + 1)) || fail "memory: bob's copy did not arrive"
+before=$(delivered)
+msg carol@example.net "bad cert" > "$T/msg"
+send badcert carol@example.net
 [ "$(cat "$T/rc")" = 75 ] || fail "bad cert: exit $(cat "$T/rc"), want 75: $(cat "$T/err")"
-grep -q 'bob@example.net: key lookup inconclusive.*wkd: BAD' "$T/err" || fail "bad cert: $(cat "$T/err")"
+grep -q 'carol@example.net: key lookup inconclusive.*wkd: BAD.*published keys in WKD before' "$T/err" ||
+	fail "bad cert: $(cat "$T/err")"
 sleep 1
 [ "$(delivered)" = "$before" ] || fail "bad certificate: something was delivered"
-ok "WKD behind an invalid certificate sends nothing (exit 75), not plaintext"
+ok "WKD behind an invalid certificate at a domain that served keys before sends nothing (exit 75), not plaintext"
 
 XDG_CACHE_HOME=$T/cache-slow
 ng_host_mode "$NG" openpgpkey.example.net slow
