@@ -9,28 +9,36 @@
  *	only once the key's URL answered 404: it serves the per-domain
  *	negative, and an address that has a key needs no second request), the
  *	VKS and the HKP lookup), its URL in parallel, in one curl multi
- *	loop, under one deadline. HTTPS only, the
- *	certificate verified (against ca_file when set, else the system
- *	store), at most PS_WKD_REDIRS redirects and those to https only, a
+ *	loop, under one deadline. Every host name is resolved by the DNS
+ *	batch (dnsfetch.h, libunbound, A and AAAA) and handed to curl with
+ *	CURLOPT_RESOLVE: no getaddrinfo() runs, which no deadline could stop.
+ *	HTTPS only, the certificate verified (against ca_file when set, else
+ *	the system bundle PS_CA_BUNDLE), at most PS_WKD_REDIRS redirects,
+ *	followed here (their hosts resolved the same way), to https only; a
  *	reply larger than PS_WKD_REPLY_MAX is cut off in the write callback
  *	and is LK_BAD. connect_to (curl CURLOPT_CONNECT_TO syntax,
- *	"HOST:PORT:ADDR:PORT") lets tests point the production names at a
- *	loopback server without changing the URL logic.
+ *	"HOST:PORT:ADDR:PORT", test set-ups) gives the addresses instead of
+ *	DNS.
  *
- *	Classification: 200 with a body (the policy file: any 200) is LK_FOUND (the key is judged
- *	later); 404 and 410 are LK_NOT_FOUND; a TLS or certificate error, a
- *	redirect to http, too many redirects, an oversize reply are LK_BAD;
- *	a timeout, a connection failure, 5xx and any other status are
- *	LK_TEMPFAIL.
+ *	Classification: 200 with a body (the policy file: any 200) is
+ *	LK_FOUND (the key is judged later); 404 and 410 are LK_NOT_FOUND; a
+ *	TLS or certificate error, a redirect to http, too many redirects, an
+ *	oversize reply are LK_BAD; a time-out, a refused connection, no
+ *	address, 4xx and 5xx are LK_TEMPFAIL. Each failure says whether it
+ *	is a lasting property of the server (lk_answer.lasting: no address,
+ *	refused, certificate, 4xx, redirect, oversize) or a passing one
+ *	(time-out, DNS failure, 5xx), and what DNSSEC said about the domain's
+ *	host (lk_answer.dnssec); discover.c decides what that means.
  *
  *	The direct method (https://DOMAIN/.well-known/openpgpkey/hu/...)
- *	replaces the advanced one (for the key and the policy file) only when the DNS batch says that
- *	openpgpkey.DOMAIN does not exist (dane_wkd_host()); a failing server
- *	or a DNS failure never leads there.
+ *	replaces the advanced one (for the key and the policy file) only when
+ *	DNS says that openpgpkey.DOMAIN does not exist; a failing server or a
+ *	DNS failure never leads there.
  *
  *	The loop polls curl's sockets and, when given, the DNS batch's
  *	descriptor together (curl_multi_poll with an extra fd): one loop,
- *	one deadline, no threads.
+ *	one deadline, no threads. An answer cut short by the deadline says
+ *	so ("no answer from HOST before the deadline"), never "not looked up".
  *
  *	No fork, no exec; libcurl is initialised here.
  *--*/
