@@ -2,12 +2,20 @@
  * NAME
  *	proc 3h
  * SUMMARY
- *	run a helper program with argv and execv, never a shell
+ *	run a helper program with argv and execv, never a shell, under a
+ *	time limit
  * DESCRIPTION
  *	proc_run_fd() forks, makes stdin_fd (rewound to offset 0) the child's
- *	standard input, and execv()s path with argv; the child keeps our
- *	stdout and stderr. It waits for the child and stores its exit code
- *	in *code (a signal gives 128+signo, a failed exec 127).
+ *	standard input and our stderr its standard output (its output must
+ *	never reach our stdout, which is the SMTP dialogue under -bs), puts
+ *	it in a process group of its own, and execv()s path with argv. It
+ *	waits for the child and stores its exit code in *code (a signal
+ *	gives 128+signo, a failed exec 127).
+ *
+ *	With timeout_s > 0 the child may take that many seconds: then its
+ *	whole process group gets SIGTERM, and SIGKILL a second later, and
+ *	*code is PROC_TIMED_OUT. The wait is a pidfd in poll() (Linux 5.3),
+ *	else waitpid(WNOHANG) at growing intervals.
  *
  *	This module forks and execs; it is the only one that does besides
  *	GPGME itself.
@@ -18,11 +26,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-int proc_run_fd(const char *path, char *const argv[], int stdin_fd, int *code,
-		char *why, size_t whylen);
+#define PROC_TIMED_OUT (-2)
+
+int proc_run_fd(const char *path, char *const argv[], int stdin_fd, long timeout_s,
+		int *code, char *why, size_t whylen);
 
 /* The same, with stdin_fd read from offset instead of 0. */
 int proc_run_fd_at(const char *path, char *const argv[], int stdin_fd,
-		   off_t offset, int *code, char *why, size_t whylen);
+		   off_t offset, long timeout_s, int *code, char *why, size_t whylen);
 
 #endif

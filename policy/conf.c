@@ -23,6 +23,7 @@ config_defaults(struct ps_config *cf)
 	cf->smtp_auth = SMTP_AUTH_NONE;
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
 	cf->max_queue_age = 5L * 86400;
+	cf->handoff_timeout = 5L * 60;
 	pol_file_init(&cf->policy);
 	pol_file_init(&cf->user);
 }
@@ -158,13 +159,33 @@ known_key_once(struct parse_state *ps, const char *const *keys,
 	return perr(ps, "unknown key \"%.60s\" in [%s]", key, section);
 }
 
+/* "30", "30s", "5m", "12h", "5d": seconds in *out; -1 when it is not a
+ * duration from 1 second to max seconds */
+static int
+parse_duration(const char *val, long max, long *out)
+{
+	char *end;
+	long v, unit = 1;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
+		unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
+		end++;
+	}
+	if (errno != 0 || end == val || *end != '\0' || v < 1 || v > max / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
 static enum ps_status
 transport_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"mode",   "sendmail", "host",
 					   "port",   "tls",	 "tls-verify",
 					   "ca-file", "auth",	 "user",
-					   "password-command", NULL};
+					   "password-command", "timeout", NULL};
 	struct ps_config *cf = ps->cf;
 	enum ps_status st;
 
@@ -229,6 +250,10 @@ transport_key(struct parse_state *ps, const char *key, const char *val)
 			cf->smtp_auth = SMTP_AUTH_LOGIN;
 		else
 			return perr(ps, "bad value \"%.60s\" for auth (none, plain, login)", val);
+	} else if (strcmp(key, "timeout") == 0) {
+		if (parse_duration(val, 86400, &cf->handoff_timeout) < 0)
+			return perr(ps, "timeout must be a duration such as 5m, 90s, 1h (at "
+					"most a day), not \"%.30s\"", val);
 	} else if (strcmp(key, "user") == 0) {
 		if (strlen(val) >= sizeof(cf->smtp_user))
 			return perr(ps, "user too long");
@@ -297,8 +322,6 @@ queue_key(struct parse_state *ps, const char *key, const char *val)
 {
 	static const char *const keys[] = {"spool", "max-queue-age", NULL};
 	enum ps_status st;
-	char *end;
-	long v, unit = 1;
 
 	if ((st = known_key_once(ps, keys, "queue", key)) != PS_OK)
 		return st;
@@ -308,16 +331,9 @@ queue_key(struct parse_state *ps, const char *key, const char *val)
 		snprintf(ps->cf->queue_spool, sizeof(ps->cf->queue_spool), "%s", val);
 		return PS_OK;
 	}
-	errno = 0;
-	v = strtol(val, &end, 10);
-	if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
-		unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
-		end++;
-	}
-	if (errno != 0 || end == val || *end != '\0' || v < 1 || v > 366L * 86400 / unit)
+	if (parse_duration(val, 366L * 86400, &ps->cf->max_queue_age) < 0)
 		return perr(ps, "max-queue-age must be a duration such as 5d, 12h, 30m "
 				"(at most a year), not \"%.30s\"", val);
-	ps->cf->max_queue_age = v * unit;
 	return PS_OK;
 }
 

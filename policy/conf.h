@@ -20,7 +20,8 @@
  *	              sendmail = /absolute/path/of/the/real/sendmail
  *	              host, port, tls = starttls | implicit, tls-verify = yes |
  *	              no, ca-file, auth = none | plain | login, user,
- *	              password-command (mode = smtp)
+ *	              password-command (mode = smtp), timeout = DURATION (how
+ *	                 long the MTA may take for one copy, default 5m)
  *	  [keyfetch]  ca-file = /absolute/path (CA bundle for HTTPS lookups)
  *	              connect-to = HOST:PORT:ADDR:PORT (send a host's
  *	                 connections elsewhere; for test set-ups)
@@ -78,6 +79,7 @@ struct ps_config {
 	/* [queue] */
 	char queue_spool[PATH_MAX]; /* "" = per user, under XDG_STATE_HOME */
 	long max_queue_age;	    /* seconds */
+	long handoff_timeout;	    /* [transport] timeout: seconds the MTA may take */
 	/* [default], [domain ...], [address ...] */
 	struct pol_file policy;
 	struct pol_file user; /* the user's file, when there is one */

@@ -37,6 +37,7 @@ struct rcpt {
 	int protect_subject; /* its policy */
 	int to_self;	     /* its policy: encrypt-to-self */
 	int tls_required;    /* plaintext only over verified TLS */
+	int sent;	     /* 1: the MTA accepted its copy, 2: queued */
 };
 
 struct rcptlist {

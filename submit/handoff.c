@@ -74,8 +74,8 @@ handoff_sendmail_at(const struct ps_config *cf, const char *sender,
 	for (size_t i = 0; i < nrcpts; i++)
 		argv[n++] = rcpts[i];
 	argv[n] = NULL;
-	if (proc_run_fd_at(cf->sendmail, (char *const *)argv, fd, offset, &code, reason,
-			   sizeof(reason)) < 0) {
+	if (proc_run_fd_at(cf->sendmail, (char *const *)argv, fd, offset, cf->handoff_timeout,
+			   &code, reason, sizeof(reason)) < 0) {
 		free(argv);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot run %s: %s",
 			       cf->sendmail, reason);
@@ -83,6 +83,10 @@ handoff_sendmail_at(const struct ps_config *cf, const char *sender,
 	free(argv);
 	if (code == 0)
 		return PS_OK;
+	if (code == PROC_TIMED_OUT)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "%s did not finish within %lds ([transport] timeout); it was "
+			       "stopped", cf->sendmail, cf->handoff_timeout);
 	st = ps_status_from_exit(code);
 	if (code == 127)
 		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot execute %s",
@@ -108,8 +112,8 @@ handoff_mode(const struct ps_config *cf, const char *flag, char *why,
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		return ps_fail(PS_TEMPFAIL, why, whylen, "/dev/null: %s",
 			       strerror(errno));
-	if (proc_run_fd(cf->sendmail, (char *const *)argv, devnull, &code, reason,
-			sizeof(reason)) < 0) {
+	if (proc_run_fd(cf->sendmail, (char *const *)argv, devnull, cf->handoff_timeout, &code,
+			reason, sizeof(reason)) < 0) {
 		close(devnull);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot run %s: %s",
 			       cf->sendmail, reason);
@@ -117,6 +121,9 @@ handoff_mode(const struct ps_config *cf, const char *flag, char *why,
 	close(devnull);
 	if (code == 0)
 		return PS_OK;
+	if (code == PROC_TIMED_OUT)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "%s %s did not finish within %lds",
+			       cf->sendmail, flag, cf->handoff_timeout);
 	return ps_fail(ps_status_from_exit(code), why, whylen,
 		       "%s %s exited with status %d", cf->sendmail, flag, code);
 }

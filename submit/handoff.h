@@ -13,7 +13,9 @@
  *	standard input, and returns the status its exit code stands for
  *	(ps_status_from_exit()); 0 is PS_OK. Addresses reaching the argv
  *	have passed addr_check(); "--" keeps them from being read as
- *	options.
+ *	options. The MTA gets [transport] timeout (default 5 minutes) for
+ *	one copy; then its process group is stopped and the copy counts as
+ *	a temporary failure (the caller queues it).
  *--*/
 #ifndef PS_HANDOFF_H
 #define PS_HANDOFF_H
@@ -49,9 +51,9 @@ enum ps_status handoff_copy(const struct ps_config *cf, const char *sender,
 			    off_t offset, int tls_required, enum rcpt_state *state,
 			    char *why, size_t whylen);
 
-/* Run the real MTA's sendmail with one mode flag ("-bp", "-bi", "-q")
- * and no input: postseal keeps no queue or alias database of its own yet,
- * so mailq, newaliases and the queue run are the MTA's. */
+/* Run the real MTA's sendmail with one mode flag ("-bi") and no input:
+ * postseal keeps no alias database of its own, so newaliases is the
+ * MTA's. Its output goes to our stderr. */
 enum ps_status handoff_mode(const struct ps_config *cf, const char *flag,
 			    char *why, size_t whylen);
 

@@ -374,25 +374,21 @@ copy_context(struct discovery *d, const char *const *fprs, const int *srcs, size
 	return PS_OK;
 }
 
+/* One line per recipient whose copy the MTA accepted: "sent" is said
+ * only then. */
 static void
-log_decisions(const struct rcptlist *l, int passthrough)
+log_sent(const struct rcpt *r, int passthrough)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		const struct rcpt *r = &l->v[i];
-
-		if (passthrough)
-			log_info("%s: message is already encrypted; passed through",
-				 r->addr);
-		else if (r->fpr[0] != '\0')
-			log_info("%s: encrypted to key %s (%s)%s", r->addr, r->fpr,
-				 r->src == SRC_LOCAL	? "local keyring"
-				 : r->src < SRC_COUNT ? lk_source_name((enum lk_source)r->src)
-							: "gateway key",
-				 r->visible ? "" : ", own copy (blind)");
-		else
-			log_info("%s: no usable key; sent in plaintext (opportunistic)",
-				 r->addr);
-	}
+	if (passthrough)
+		log_info("%s: message is already encrypted; passed through", r->addr);
+	else if (r->fpr[0] != '\0')
+		log_info("%s: encrypted to key %s (%s)%s", r->addr, r->fpr,
+			 r->src == SRC_LOCAL   ? "local keyring"
+			 : r->src < SRC_COUNT ? lk_source_name((enum lk_source)r->src)
+					      : "gateway key",
+			 r->visible ? "" : ", own copy (blind)");
+	else
+		log_info("%s: no usable key; sent in plaintext (opportunistic)", r->addr);
 }
 
 static enum ps_status
@@ -443,18 +439,16 @@ compose_copy(const struct message *m, const struct rcptlist *l,
 }
 
 static void
-describe_done(const struct plan *p, const struct rcptlist *l, struct buf *b)
+describe_done(const struct rcptlist *l, struct buf *b)
 {
 	int any = 0;
 
-	for (size_t i = 0; i < p->n; i++) {
-		if (!p->v[i].handed_off)
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].sent != 1)
 			continue;
-		for (size_t k = 0; k < p->v[i].n; k++) {
-			buf_puts(b, any ? ", " : "");
-			buf_puts(b, l->v[p->v[i].rcpt[k]].addr);
-			any = 1;
-		}
+		buf_puts(b, any ? ", " : "");
+		buf_puts(b, l->v[i].addr);
+		any = 1;
 	}
 	if (!any)
 		buf_puts(b, "none");
@@ -533,7 +527,6 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 		ps_fail(st, why, whylen, "out of memory");
 		goto out;
 	}
-	log_decisions(&rl, passthrough);
 	for (size_t i = 0; i < plan.n; i++)
 		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, self[0], why, whylen)) !=
 		    PS_OK)
@@ -561,6 +554,10 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 		 * encrypted); those refused for good: reported */
 		nt = np = 0;
 		for (size_t k = 0; k < cp->n; k++) {
+			if (state[k] == RCPT_DONE) {
+				rl.v[cp->rcpt[k]].sent = 1;
+				log_sent(&rl.v[cp->rcpt[k]], passthrough);
+			}
 			if (state[k] == RCPT_TEMP)
 				rest[nt++] = rcpts[k];
 			else if (state[k] == RCPT_PERM) {
@@ -583,7 +580,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 				struct buf done;
 
 				buf_init(&done, 4096);
-				describe_done(&plan, &rl, &done);
+				describe_done(&rl, &done);
 				ps_fail(PS_TEMPFAIL, why, whylen,
 					"handing off the %s copy for %s%s failed: %s; and it could "
 					"not be queued: %s; already handed off: %s",
@@ -594,6 +591,9 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 				st = PS_TEMPFAIL;
 				goto out;
 			}
+			for (size_t k = 0; k < cp->n; k++)
+				if (state[k] == RCPT_TEMP)
+					rl.v[cp->rcpt[k]].sent = 2;
 			log_info("%s copy for %zu recipient%s queued as %s: %s",
 				 copy_kind_name(cp->kind), nt, nt == 1 ? "" : "s", id, reason);
 		}
@@ -605,10 +605,29 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 				 cp->n - nt - np, cp->n - nt - np == 1 ? "" : "s",
 				 cf.mode == TRANSPORT_SMTP ? cf.smtp_host : cf.sendmail);
 		st = PS_OK;
+		/* refused for good: the MTA will not take the others either,
+		 * or the refusal is about this message; stop here */
+		if (np > 0)
+			break;
 	}
-	if (nperm > 0)
-		st = ps_fail(perm_st, why, whylen, "%s%s", perm_why,
-			     nperm > 1 ? " (and other recipients: see above)" : "");
+	if (nperm > 0) {
+		struct buf done, left;
+
+		buf_init(&done, 4096);
+		buf_init(&left, 4096);
+		describe_done(&rl, &done);
+		for (size_t i = 0, any = 0; i < rl.n; i++)
+			if (!rl.v[i].sent) {
+				buf_puts(&left, any++ ? ", " : "");
+				buf_puts(&left, rl.v[i].addr);
+			}
+		st = ps_fail(perm_st, why, whylen, "%s%s; already handed off: %s; not sent: %s",
+			     perm_why, nperm > 1 ? " (and other recipients: see above)" : "",
+			     done.failed ? "(too many to list)" : buf_str(&done),
+			     left.failed ? "(too many to list)" : buf_str(&left));
+		buf_free(&done);
+		buf_free(&left);
+	}
 	if (partial && st == PS_OK)
 		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why);
 out:
