@@ -98,6 +98,10 @@ classify(CURL *h, CURLcode rc, struct xfer *x)
 	case CURLE_WRITE_ERROR:
 		done(x, LK_BAD, 1, "%s", x->oversize ? "reply larger than the limit" : "write error");
 		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* the transfer's own limit is what is left of the deadline */
+		done(x, LK_TEMPFAIL, 0, "no answer from %s before the deadline", x->hostname);
+		break;
 	case CURLE_COULDNT_CONNECT:
 		done(x, LK_TEMPFAIL, 1, "%s:%ld: connection refused or unreachable",
 		     x->hostname, x->port);

@@ -24,6 +24,8 @@ config_defaults(struct ps_config *cf)
 	snprintf(cf->sendmail, sizeof(cf->sendmail), "%s", PS_REAL_SENDMAIL);
 	cf->max_queue_age = 5L * 86400;
 	cf->handoff_timeout = 5L * 60;
+	cf->unknown_max_age = 5L * 86400;
+	cf->delay_warning = 0;
 	pol_file_init(&cf->policy);
 	pol_file_init(&cf->user);
 }
@@ -320,7 +322,8 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 static enum ps_status
 queue_key(struct parse_state *ps, const char *key, const char *val)
 {
-	static const char *const keys[] = {"spool", "max-queue-age", NULL};
+	static const char *const keys[] = {"spool", "max-queue-age", "unknown-max-age",
+					   "delay-warning", NULL};
 	enum ps_status st;
 
 	if ((st = known_key_once(ps, keys, "queue", key)) != PS_OK)
@@ -331,9 +334,16 @@ queue_key(struct parse_state *ps, const char *key, const char *val)
 		snprintf(ps->cf->queue_spool, sizeof(ps->cf->queue_spool), "%s", val);
 		return PS_OK;
 	}
-	if (parse_duration(val, 366L * 86400, &ps->cf->max_queue_age) < 0)
-		return perr(ps, "max-queue-age must be a duration such as 5d, 12h, 30m "
-				"(at most a year), not \"%.30s\"", val);
+	if (strcmp(key, "delay-warning") == 0 && strcmp(val, "0") == 0) {
+		ps->cf->delay_warning = 0;
+		return PS_OK;
+	}
+	if (parse_duration(val, 366L * 86400,
+			   strcmp(key, "max-queue-age") == 0     ? &ps->cf->max_queue_age
+			   : strcmp(key, "unknown-max-age") == 0 ? &ps->cf->unknown_max_age
+								 : &ps->cf->delay_warning) < 0)
+		return perr(ps, "%s must be a duration such as 5d, 12h, 30m (at most a year), "
+				"not \"%.30s\"", key, val);
 	return PS_OK;
 }
 

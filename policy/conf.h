@@ -80,6 +80,8 @@ struct ps_config {
 	char queue_spool[PATH_MAX]; /* "" = per user, under XDG_STATE_HOME */
 	long max_queue_age;	    /* seconds */
 	long handoff_timeout;	    /* [transport] timeout: seconds the MTA may take */
+	long unknown_max_age;	    /* [queue]: how long a lookup is retried */
+	long delay_warning;	    /* [queue]: warn the sender after, 0: never */
 	/* [default], [domain ...], [address ...] */
 	struct pol_file policy;
 	struct pol_file user; /* the user's file, when there is one */

@@ -57,7 +57,7 @@ pol_defaults(struct pol_values *v)
 	v->require_sources = (1u << SRC_LOCAL) | (1u << SRC_PINNED) | (1u << SRC_DANE) |
 			     (1u << SRC_WKD) | (1u << SRC_VKS);
 	v->no_key = NK_TLS_OPPORTUNISTIC;
-	v->unknown = UK_TEMPFAIL;
+	v->unknown = UK_DEFER;
 	v->mixed = MX_SPLIT;
 	v->key_change = KC_REFUSE;
 	v->encrypt_to_self = 0;
@@ -220,7 +220,7 @@ one_of(const char *val, const char *const *names, int *out)
 static const char *const enc_names[] = {"never", "opportunistic", "require", NULL};
 static const char *const nokey_names[] = {"tls-opportunistic", "tls-required", "refuse",
 					  NULL};
-static const char *const unknown_names[] = {"as-no-key", "tempfail", NULL};
+static const char *const unknown_names[] = {"as-no-key", "defer", NULL};
 static const char *const mixed_names[] = {"plaintext", "split", "refuse-keyless", "refuse",
 					  NULL};
 static const char *const kc_names[] = {"refuse", "warn", "accept", NULL};
@@ -258,7 +258,10 @@ pol_set(struct pol_file *f, const char *key, const char *val, int line,
 		v->no_key = (enum pol_nokey)x;
 		break;
 	case PK_UNKNOWN:
-		if (one_of(val, unknown_names, &x) < 0)
+		/* "tempfail", the old spelling: it meant "not now" too */
+		if (strcmp(val, "tempfail") == 0)
+			x = UK_DEFER;
+		else if (one_of(val, unknown_names, &x) < 0)
 			goto bad;
 		v->unknown = (enum pol_unknown)x;
 		break;
@@ -761,7 +764,7 @@ policy_decide(const struct pol_effective *pe, const struct disc_result *r,
 		ps_why(d->why, sizeof(d->why), "%s (%s)", r->why, where);
 		return;
 	case DS_UNKNOWN:
-		if (v->unknown == UK_TEMPFAIL) {
+		if (v->unknown == UK_DEFER) {
 			char said[PS_WHY_MAX / 2];
 
 			disc_explain(r, said, sizeof(said));
@@ -769,7 +772,7 @@ policy_decide(const struct pol_effective *pe, const struct disc_result *r,
 			d->by = PK_UNKNOWN;
 			pol_origin(pe, PK_UNKNOWN, where, sizeof(where));
 			ps_why(d->why, sizeof(d->why),
-				 "key lookup inconclusive (%s); unknown = tempfail (%s)",
+				 "key lookup inconclusive (%s); unknown = defer (%s)",
 				 said, where);
 			return;
 		}

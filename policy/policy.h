@@ -64,7 +64,7 @@ enum pol_key {
 
 enum pol_encrypt { ENC_NEVER, ENC_OPPORTUNISTIC, ENC_REQUIRE };
 enum pol_nokey { NK_TLS_OPPORTUNISTIC, NK_TLS_REQUIRED, NK_REFUSE };
-enum pol_unknown { UK_AS_NO_KEY, UK_TEMPFAIL };
+enum pol_unknown { UK_AS_NO_KEY, UK_DEFER };
 enum pol_mixed { MX_PLAINTEXT, MX_SPLIT, MX_REFUSE_KEYLESS, MX_REFUSE };
 
 struct pol_values {
@@ -118,7 +118,8 @@ enum pol_outcome {
 	OUT_PLAIN_TLS,	 /* plaintext, only over verified TLS */
 	OUT_REFUSE,	 /* refused: nothing at all is sent */
 	OUT_REFUSE_ONE,	 /* this recipient refused, the others go */
-	OUT_TEMPFAIL	 /* inconclusive: the whole submission fails, 75 */
+	OUT_TEMPFAIL	 /* inconclusive: the recipient waits in the queue
+			    for another lookup (unknown = defer) */
 };
 
 struct pol_decision {

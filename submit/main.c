@@ -70,7 +70,8 @@ queue_mode(const char *config, int list, int force)
 	if (st == PS_OK) {
 		if (list)
 			st = queue_list(&cf, stdout, why, sizeof(why));
-		else if ((st = queue_run(&cf, force, &qs, why, sizeof(why))) == PS_OK)
+		else if ((st = queue_run(&cf, force, submit_retry, &qs, why, sizeof(why))) ==
+			 PS_OK)
 			log_info("queue run: %d handed off, %d deferred, %d returned to "
 				 "the sender, %d not due, %d being tried by another runner",
 				 qs.delivered, qs.deferred, qs.bounced, qs.skipped, qs.locked);

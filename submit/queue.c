@@ -22,6 +22,17 @@
 
 #define QUEUE_MAGIC "postseal-queue 1"
 
+/* What the runners learned of an entry: q/.ID.state. */
+struct qstate {
+	int attempts;
+	time_t next;
+	int warned; /* delay-warning sent */
+	char error[PS_WHY_MAX];
+};
+
+static void state_write(const char *dir, const char *id, const struct qstate *q);
+static void remove_state(const char *dir, const char *id);
+
 int
 queue_dir(const struct ps_config *cf, char *out, size_t outlen)
 {
@@ -102,6 +113,27 @@ copy_fd(int from, int to)
 	return r < 0 ? -1 : 0;
 }
 
+/* The tmp/ file of a queue entry being written: created and locked;
+ * a runner removes only tmp/ files it can lock (their writer died). */
+static int
+open_tmp(const char *tmp)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		struct stat sb;
+		int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_EX) == 0 && fstat(fd, &sb) == 0 && sb.st_nlink > 0)
+			return fd;
+		/* a runner took it for a dead writer's between open and
+		 * lock: make it anew */
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 enum ps_status
 queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
 	  const char *reason, char *id, size_t idlen, char *why, size_t whylen)
@@ -110,31 +142,34 @@ queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
 	unsigned char r[6];
 	struct buf h;
 	enum ps_status st;
+	time_t now = time(NULL);
 	int out = -1;
 
 	if ((st = open_queue(cf, dir, sizeof(dir), why, whylen)) != PS_OK)
 		return st;
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return ps_fail(PS_TEMPFAIL, why, whylen, "getrandom failed");
-	ps_why(id, idlen, "%lld.%02x%02x%02x%02x%02x%02x", (long long)time(NULL), r[0],
-		 r[1], r[2], r[3], r[4], r[5]);
+	ps_why(id, idlen, "%lld.%02x%02x%02x%02x%02x%02x", (long long)now, r[0], r[1], r[2],
+	       r[3], r[4], r[5]);
 	ps_why(tmp, sizeof(tmp), "%s/tmp/%s", dir, id);
 	ps_why(dst, sizeof(dst), "%s/q/%s", dir, id);
 	ps_why(qd, sizeof(qd), "%s/q", dir);
-	buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 8));
+	buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
 	buf_printf(&h, "%s\ncreated %lld\nsender %s\nsender-given %d\nkind %s\ntls %s\n",
-		   QUEUE_MAGIC, (long long)time(NULL), env->sender ? env->sender : "",
-		   env->sender_given, env->kind, env->tls_required ? "required" : "opportunistic");
+		   QUEUE_MAGIC, (long long)(env->created ? env->created : now),
+		   env->sender ? env->sender : "", env->sender_given, env->kind,
+		   env->tls_required ? "required" : "opportunistic");
 	if (env->fullname != NULL)
 		buf_printf(&h, "fullname %s\n", env->fullname);
 	for (size_t i = 0; i < env->nrcpts; i++)
-		buf_printf(&h, "rcpt %s\n", env->rcpts[i]);
+		buf_printf(&h, "%s %s\n", env->blind && env->blind[i] ? "rcpt-blind" : "rcpt",
+			   env->rcpts[i]);
 	buf_puts(&h, "\n");
 	if (h.failed) {
 		buf_free(&h);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "queue envelope too large");
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	out = open_tmp(tmp);
 	if (out < 0 || write_all(out, h.data, h.len) < 0 || copy_fd(fd, out) < 0 ||
 	    fsync(out) < 0) {
 		int e = errno;
@@ -148,15 +183,25 @@ queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
 	}
 	buf_free(&h);
 	crash_point("queue-write");
-	if (close(out) < 0 || rename(tmp, dst) < 0 || (crash_point("queue-rename"), 0) ||
+	/* why it waits, for mailq; a message awaiting its lookup is not
+	 * due before the first backoff */
+	if (reason != NULL && reason[0] != '\0') {
+		struct qstate qs = {0, 0, 0, ""};
+
+		if (strcmp(env->kind, QUEUE_KIND_LOOKUP) == 0)
+			qs.next = now + queue_backoff(1);
+		snprintf(qs.error, sizeof(qs.error), "%s", reason);
+		state_write(dir, id, &qs);
+	}
+	if (rename(tmp, dst) < 0 || (crash_point("queue-rename"), 0) || close(out) < 0 ||
 	    fsync_dir(qd) < 0) {
 		int e = errno;
 
 		unlink(tmp);
+		remove_state(dir, id);
 		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot queue %s: %s", id,
 			       strerror(e));
 	}
-	(void)reason;
 	return PS_OK;
 }
 
@@ -179,12 +224,10 @@ struct qfile {
 	char kind[32];
 	int tls_required;
 	char **rcpts;
+	unsigned char *blind;
 	size_t n;
 	off_t body;
-	/* state */
-	int attempts;
-	time_t next;
-	char error[PS_WHY_MAX];
+	struct qstate st;
 };
 
 static void
@@ -193,6 +236,7 @@ qfile_free(struct qfile *q)
 	for (size_t i = 0; i < q->n; i++)
 		free(q->rcpts[i]);
 	free(q->rcpts);
+	free(q->blind);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -239,15 +283,21 @@ qfile_read(int fd, struct qfile *q)
 			q->tls_required = strcmp(line + 4, "opportunistic") != 0;
 		} else if (strncmp(line, "kind ", 5) == 0) {
 			ps_why(q->kind, sizeof(q->kind), "%s", line + 5);
-		} else if (strncmp(line, "rcpt ", 5) == 0) {
+		} else if (strncmp(line, "rcpt ", 5) == 0 || strncmp(line, "rcpt-blind ", 11) == 0) {
+			int blind = line[4] == '-';
+			const char *a = line + (blind ? 11 : 5);
+			unsigned char *nb;
 			char **nv;
 
-			if (q->n >= PS_RCPT_MAX ||
-			    addr_check(line + 5, strlen(line + 5), ADDR_LOCAL_OK, NULL, 0) < 0 ||
+			if (q->n >= PS_RCPT_MAX || addr_check(a, strlen(a), ADDR_LOCAL_OK, NULL, 0) < 0 ||
 			    (nv = realloc(q->rcpts, (q->n + 1) * sizeof(*nv))) == NULL)
 				return -1;
 			q->rcpts = nv;
-			if ((q->rcpts[q->n] = strdup(line + 5)) == NULL)
+			if ((nb = realloc(q->blind, q->n + 1)) == NULL)
+				return -1;
+			q->blind = nb;
+			q->blind[q->n] = (unsigned char)blind;
+			if ((q->rcpts[q->n] = strdup(a)) == NULL)
 				return -1;
 			q->n++;
 		}
@@ -264,7 +314,7 @@ state_path(const char *dir, const char *id, char *out, size_t outlen)
 }
 
 static void
-state_read(const char *dir, const char *id, struct qfile *q)
+state_read(const char *dir, const char *id, struct qstate *q)
 {
 	char path[PATH_MAX], line[PS_WHY_MAX + 16];
 	FILE *f;
@@ -278,6 +328,8 @@ state_read(const char *dir, const char *id, struct qfile *q)
 			q->attempts = (int)strtol(line + 9, NULL, 10);
 		else if (strncmp(line, "next ", 5) == 0)
 			q->next = (time_t)strtoll(line + 5, NULL, 10);
+		else if (strncmp(line, "warned ", 7) == 0)
+			q->warned = line[7] == '1';
 		else if (strncmp(line, "error ", 6) == 0)
 			ps_why(q->error, sizeof(q->error), "%s", line + 6);
 	}
@@ -285,21 +337,35 @@ state_read(const char *dir, const char *id, struct qfile *q)
 }
 
 static void
-state_write(const char *dir, const char *id, const struct qfile *q)
+state_write(const char *dir, const char *id, const struct qstate *q)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX], tmp[PATH_MAX + 8], error[PS_WHY_MAX];
 	FILE *f;
 
+	/* one line each */
+	snprintf(error, sizeof(error), "%s", q->error);
+	for (char *p = error; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
 	state_path(dir, id, path, sizeof(path));
 	ps_why(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((f = fopen(tmp, "we")) == NULL)
 		return;
-	fprintf(f, "attempts %d\nnext %lld\nerror %s\n", q->attempts, (long long)q->next,
-		q->error);
+	fprintf(f, "attempts %d\nnext %lld\nwarned %d\nerror %s\n", q->attempts,
+		(long long)q->next, q->warned, error);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 	else
 		unlink(tmp);
+}
+
+static void
+remove_state(const char *dir, const char *id)
+{
+	char path[PATH_MAX];
+
+	state_path(dir, id, path, sizeof(path));
+	unlink(path);
 }
 
 static void
@@ -319,8 +385,8 @@ remove_entry(const char *dir, const char *id)
  * copy's header (for an encrypted copy: the outer one, which holds
  * nothing the encryption protects). */
 static enum ps_status
-bounce(const struct ps_config *cf, int fd, const struct qfile *q, const char *id,
-       const char *reason, char *why, size_t whylen)
+dsn(const struct ps_config *cf, int fd, const struct qfile *q, const char *id,
+    const char *reason, int delayed, char *why, size_t whylen)
 {
 	char host[256], date[64], boundary[64], rbuf[PS_IO_CHUNK];
 	const char *rcpt[1] = {q->sender};
@@ -346,25 +412,30 @@ bounce(const struct ps_config *cf, int fd, const struct qfile *q, const char *id
 	buf_printf(&b,
 		   "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
 		   "To: %s\n"
-		   "Subject: Undelivered Mail Returned to Sender\n"
+		   "Subject: %s\n"
 		   "Date: %s\n"
 		   "Auto-Submitted: auto-replied\n"
 		   "MIME-Version: 1.0\n"
 		   "Content-Type: multipart/report; report-type=delivery-status;\n"
 		   " boundary=\"%s\"\n\n"
 		   "--%s\nContent-Type: text/plain; charset=us-ascii\n\n"
-		   "postseal on %s could not hand off a message of yours (queue id %s).\n"
+		   "postseal on %s %s a message of yours (queue id %s).\n"
 		   "Reason: %s\n\nRecipients:\n",
-		   host, q->sender, date, boundary, boundary, host, id, reason);
+		   host, q->sender,
+		   delayed ? "Delayed Mail (still being retried)"
+			   : "Undelivered Mail Returned to Sender",
+		   date, boundary, boundary, host,
+		   delayed ? "has not yet sent" : "could not hand off", id, reason);
 	for (size_t i = 0; i < q->n; i++)
 		buf_printf(&b, "  %s\n", q->rcpts[i]);
 	buf_printf(&b, "\n--%s\nContent-Type: message/delivery-status\n\n"
 		       "Reporting-MTA: dns; %s\nArrival-Date: %s\n",
 		   boundary, host, date);
 	for (size_t i = 0; i < q->n; i++)
-		buf_printf(&b, "\nFinal-Recipient: rfc822; %s\nAction: failed\nStatus: 5.0.0\n"
+		buf_printf(&b, "\nFinal-Recipient: rfc822; %s\nAction: %s\nStatus: %s\n"
 			       "Diagnostic-Code: x-postseal; %s\n",
-			   q->rcpts[i], reason);
+			   q->rcpts[i], delayed ? "delayed" : "failed", delayed ? "4.0.0" : "5.0.0",
+			   reason);
 	buf_printf(&b, "\n--%s\nContent-Type: text/rfc822-headers\n\n", boundary);
 	/* the copy's header section */
 	if (lseek(fd, q->body, SEEK_SET) >= 0) {
@@ -405,19 +476,27 @@ bounce(const struct ps_config *cf, int fd, const struct qfile *q, const char *id
 	}
 	close(out);
 	if (st == PS_OK)
-		log_info("queue %s: returned to %s: %s", id, q->sender, reason);
+		log_info("queue %s: %s %s: %s", id, delayed ? "delay warning sent to" : "returned to",
+			 q->sender, reason);
 	return st;
+}
+
+static enum ps_status
+bounce(const struct ps_config *cf, int fd, const struct qfile *q, const char *id,
+       const char *reason, char *why, size_t whylen)
+{
+	return dsn(cf, fd, q, id, reason, 0, why, whylen);
 }
 
 /* A new queue file for the recipients still to try, with the same
  * copy (read from the old file after its envelope). */
 static int
 requeue(const struct ps_config *cf, int fd, const struct qfile *q,
-	const char *const *rcpts, size_t n, const char *reason)
+	const char *const *rcpts, const unsigned char *blind, size_t n, const char *reason)
 {
 	struct queue_env env = {q->sender, q->sender_given,
 				q->has_fullname ? q->fullname : NULL, q->kind,
-				q->tls_required, rcpts, n};
+				q->tls_required, rcpts, n, blind, q->created};
 	char id[64], why[PS_WHY_MAX];
 	int body;
 
@@ -433,10 +512,136 @@ requeue(const struct ps_config *cf, int fd, const struct qfile *q,
 	return 0;
 }
 
+/* A message waiting for its recipients' key lookup: look again
+ * (lookup()), send what is decided, return what was refused, keep what
+ * is still undecided until unknown-max-age, then return it too, never
+ * sending it in plaintext. */
+static void
+try_lookup(const struct ps_config *cf, const char *dir, const char *id, int fd,
+	   struct qfile *q, int force, queue_lookup_fn lookup, struct queue_stats *qs)
+{
+	struct queue_msg qm = {q->sender, q->sender_given, q->has_fullname ? q->fullname : NULL,
+			       (const char *const *)q->rcpts, q->blind, q->n, fd, q->body};
+	char wait_why[PS_WHY_MAX], why[PS_WHY_MAX], reason[PS_WHY_MAX], bwhy[PS_WHY_MAX];
+	time_t now = time(NULL);
+	size_t nw = 0, np = 0, nd = 0;
+	int *state = NULL;
+	enum ps_status st;
+
+	if (lookup == NULL) {
+		qs->skipped++;
+		return;
+	}
+	if (now - q->created > cf->unknown_max_age) {
+		struct qfile all = *q;
+
+		ps_why(reason, sizeof(reason),
+		       "the recipient's key lookup was still inconclusive after %ld day%s (%s); "
+		       "the message was not sent in plaintext",
+		       cf->unknown_max_age / 86400, cf->unknown_max_age / 86400 == 1 ? "" : "s",
+		       q->st.error[0] ? q->st.error : "no answer");
+		if (cf->unknown_max_age < 86400)
+			ps_why(reason, sizeof(reason),
+			       "the recipient's key lookup was still inconclusive after %ld s (%s); "
+			       "the message was not sent in plaintext",
+			       cf->unknown_max_age, q->st.error[0] ? q->st.error : "no answer");
+		if (bounce(cf, fd, &all, id, reason, bwhy, sizeof(bwhy)) == PS_OK) {
+			remove_entry(dir, id);
+			qs->bounced++;
+		} else {
+			log_warnx("queue %s: bounce failed: %s", id, bwhy);
+			qs->deferred++;
+		}
+		return;
+	}
+	if (!force && q->st.next > now) {
+		qs->skipped++;
+		return;
+	}
+	if ((state = calloc(q->n, sizeof(*state))) == NULL) {
+		qs->deferred++;
+		return;
+	}
+	st = lookup(cf, &qm, state, wait_why, sizeof(wait_why), why, sizeof(why));
+	for (size_t i = 0; i < q->n; i++) {
+		nw += state[i] == QR_WAIT;
+		np += state[i] == QR_PERM;
+		nd += state[i] == QR_DONE;
+	}
+	if (np > 0) {
+		struct qfile part = *q;
+		char **pr = calloc(q->n, sizeof(*pr));
+
+		part.n = 0;
+		for (size_t i = 0; pr != NULL && i < q->n; i++)
+			if (state[i] == QR_PERM)
+				pr[part.n++] = q->rcpts[i];
+		part.rcpts = pr;
+		if (pr == NULL || bounce(cf, fd, &part, id, why, bwhy, sizeof(bwhy)) != PS_OK)
+			log_warnx("queue %s: bounce failed: %s", id, pr ? bwhy : "out of memory");
+		free(pr);
+		qs->bounced++;
+	}
+	if (nw == q->n) {
+		/* nothing decided: the same entry, later */
+		q->st.attempts++;
+		q->st.next = now + queue_backoff(q->st.attempts);
+		snprintf(q->st.error, sizeof(q->st.error), "%s",
+			 wait_why[0] ? wait_why : st != PS_OK ? why : "inconclusive");
+		if (cf->delay_warning > 0 && !q->st.warned && now - q->created >= cf->delay_warning) {
+			ps_why(reason, sizeof(reason),
+			       "the recipient's key lookup is inconclusive (%s); it is retried for "
+			       "up to %ld s in all, and the message is not sent in plaintext meanwhile",
+			       q->st.error, cf->unknown_max_age);
+			if (dsn(cf, fd, q, id, reason, 1, bwhy, sizeof(bwhy)) == PS_OK)
+				q->st.warned = 1;
+		}
+		state_write(dir, id, &q->st);
+		log_info("queue %s: key lookup still inconclusive (%s), next try in %ld s", id,
+			 q->st.error, (long)(q->st.next - now));
+		qs->deferred++;
+		free(state);
+		return;
+	}
+	if (nw > 0) {
+		char **left = calloc(q->n, sizeof(*left));
+		unsigned char *lb = calloc(q->n, 1);
+		size_t nl = 0;
+
+		for (size_t i = 0; left != NULL && lb != NULL && i < q->n; i++)
+			if (state[i] == QR_WAIT) {
+				lb[nl] = q->blind[i];
+				left[nl++] = q->rcpts[i];
+			}
+		if (left == NULL || lb == NULL ||
+		    requeue(cf, fd, q, (const char *const *)left, lb, nl,
+			    wait_why[0] ? wait_why : why) < 0) {
+			/* kept whole: the done ones may get a second copy,
+			 * which is better than none */
+			log_warnx("queue %s: could not requeue the recipients still waiting; "
+				  "kept as it is", id);
+			free(left);
+			free(lb);
+			free(state);
+			qs->deferred++;
+			return;
+		}
+		free(left);
+		free(lb);
+		qs->deferred++;
+	}
+	remove_entry(dir, id);
+	if (nd > 0) {
+		qs->delivered++;
+		log_info("queue %s: key lookup done for %zu recipient%s", id, nd, nd == 1 ? "" : "s");
+	}
+	free(state);
+}
+
 /* Try one queued copy; the caller holds its lock. */
 static void
 try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
-	int force, struct queue_stats *qs)
+	int force, queue_lookup_fn lookup, struct queue_stats *qs)
 {
 	struct qfile q;
 	char reason[PS_WHY_MAX], bwhy[PS_WHY_MAX];
@@ -450,10 +655,15 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 		qs->skipped++;
 		return;
 	}
-	state_read(dir, id, &q);
+	state_read(dir, id, &q.st);
+	if (strcmp(q.kind, QUEUE_KIND_LOOKUP) == 0) {
+		try_lookup(cf, dir, id, fd, &q, force, lookup, qs);
+		qfile_free(&q);
+		return;
+	}
 	if (now - q.created > cf->max_queue_age) {
 		ps_why(reason, sizeof(reason), "still undeliverable after %ld days: %s",
-			 cf->max_queue_age / 86400, q.error[0] ? q.error : "temporary failure");
+			 cf->max_queue_age / 86400, q.st.error[0] ? q.st.error : "temporary failure");
 		if (bounce(cf, fd, &q, id, reason, bwhy, sizeof(bwhy)) == PS_OK) {
 			remove_entry(dir, id);
 			qs->bounced++;
@@ -464,7 +674,7 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 		qfile_free(&q);
 		return;
 	}
-	if (!force && q.next > now) {
+	if (!force && q.st.next > now) {
 		qs->skipped++;
 		qfile_free(&q);
 		return;
@@ -489,15 +699,12 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 			 q.n == 1 ? "" : "s");
 		qs->delivered++;
 	} else if (ntemp == q.n) {
-		q.attempts++;
-		q.next = now + queue_backoff(q.attempts);
-		snprintf(q.error, sizeof(q.error), "%s", reason);
-		for (char *p = q.error; *p; p++)
-			if (*p == '\n' || *p == '\r')
-				*p = ' ';
-		state_write(dir, id, &q);
+		q.st.attempts++;
+		q.st.next = now + queue_backoff(q.st.attempts);
+		snprintf(q.st.error, sizeof(q.st.error), "%s", reason);
+		state_write(dir, id, &q.st);
 		log_info("queue %s: deferred (%s), next try in %ld s", id, reason,
-			 (long)(q.next - now));
+			 (long)(q.st.next - now));
 		qs->deferred++;
 	} else {
 		/* some taken, some refused for good, some to try again: the
@@ -528,7 +735,7 @@ try_one(const struct ps_config *cf, const char *dir, const char *id, int fd,
 		for (size_t i = 0; i < q.n; i++)
 			if (state[i] == RCPT_TEMP)
 				left[nl++] = q.rcpts[i];
-		if (nl > 0 && requeue(cf, fd, &q, (const char *const *)left, nl, reason) < 0) {
+		if (nl > 0 && requeue(cf, fd, &q, (const char *const *)left, NULL, nl, reason) < 0) {
 			log_warnx("queue %s: could not requeue the remaining recipients; kept "
 				  "as it is", id);
 			free(left);
@@ -555,8 +762,8 @@ is_id(const char *name)
 }
 
 enum ps_status
-queue_run(const struct ps_config *cf, int force, struct queue_stats *qs, char *why,
-	  size_t whylen)
+queue_run(const struct ps_config *cf, int force, queue_lookup_fn lookup,
+	  struct queue_stats *qs, char *why, size_t whylen)
 {
 	char dir[PATH_MAX], qd[PATH_MAX], td[PATH_MAX];
 	struct dirent *de;
@@ -568,18 +775,27 @@ queue_run(const struct ps_config *cf, int force, struct queue_stats *qs, char *w
 		return st;
 	if ((st = handoff_check(cf, why, whylen)) != PS_OK)
 		return st;
-	/* half-written files of crashed submissions: never sent, removed
-	 * after a day */
+	/* half-written files of crashed submissions: never sent; removed
+	 * when no writer holds their lock any more (open_tmp()) */
 	ps_why(td, sizeof(td), "%s/tmp", dir);
 	if ((d = opendir(td)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			char p[PATH_MAX + 300];
 			struct stat sb;
+			int tfd;
 
+			if (de->d_name[0] == '.')
+				continue;
 			ps_why(p, sizeof(p), "%s/%s", td, de->d_name);
-			if (de->d_name[0] != '.' && lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
-			    time(NULL) - sb.st_mtime > 86400)
+			if ((tfd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
+				continue;
+			if (fstat(tfd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			    flock(tfd, LOCK_EX | LOCK_NB) == 0) {
 				unlink(p);
+				log_info("queue: removed %s, left half-written by a submission that "
+					 "died", de->d_name);
+			}
+			close(tfd);
 		}
 		closedir(d);
 	}
@@ -606,7 +822,7 @@ queue_run(const struct ps_config *cf, int force, struct queue_stats *qs, char *w
 			close(fd);
 			continue;
 		}
-		try_one(cf, dir, de->d_name, fd, force, qs);
+		try_one(cf, dir, de->d_name, fd, force, lookup, qs);
 		close(fd);
 	}
 	closedir(d);
@@ -647,7 +863,7 @@ queue_list(const struct ps_config *cf, FILE *out, char *why, size_t whylen)
 		}
 		fstat(fd, &sb);
 		close(fd);
-		state_read(dir, de->d_name, &q);
+		state_read(dir, de->d_name, &q.st);
 		if (count++ == 0)
 			fprintf(out, "%-24s %8s %10s  %s\n", "Queue ID", "Age", "Size", "Sender/Recipients");
 		age = (long)(now - q.created);
@@ -656,9 +872,12 @@ queue_list(const struct ps_config *cf, FILE *out, char *why, size_t whylen)
 			age < 3600 ? 'm' : age < 172800 ? 'h' : 'd',
 			(long long)(sb.st_size - q.body),
 			q.sender[0] ? q.sender : "<>");
-		if (q.error[0] != '\0')
-			fprintf(out, "%45s(%s; tried %d time%s)\n", "", q.error, q.attempts,
-				q.attempts == 1 ? "" : "s");
+		if (strcmp(q.kind, QUEUE_KIND_LOOKUP) == 0)
+			fprintf(out, "%45s(awaiting a key lookup: %s%s)\n", "", q.st.error,
+				q.st.attempts ? "; looked up again without result" : "");
+		else if (q.st.error[0] != '\0')
+			fprintf(out, "%45s(%s; tried %d time%s)\n", "", q.st.error, q.st.attempts,
+				q.st.attempts == 1 ? "" : "s");
 		for (size_t i = 0; i < q.n; i++)
 			fprintf(out, "%45s%s\n", "", q.rcpts[i]);
 		qfile_free(&q);

@@ -36,6 +36,10 @@
 #include "conf.h"
 #include "status.h"
 
+/* The kind of a message waiting for its recipients' key lookup (the
+ * others are finished copies: "encrypted", "plaintext", "pass-through"). */
+#define QUEUE_KIND_LOOKUP "lookup"
+
 struct queue_env {
 	const char *sender;   /* the envelope sender, "" for <> */
 	int sender_given;     /* -f was given */
@@ -44,7 +48,29 @@ struct queue_env {
 	int tls_required;     /* only over verified TLS */
 	const char *const *rcpts;
 	size_t nrcpts;
+	const unsigned char *blind; /* NULL, or per recipient: a Bcc recipient */
+	time_t created;		    /* 0: now; else kept from an older entry */
 };
+
+/* A queued message handed to a queue_lookup_fn. */
+struct queue_msg {
+	const char *sender;
+	int sender_given;
+	const char *fullname;
+	const char *const *rcpts;
+	const unsigned char *blind;
+	size_t n;
+	int fd;	   /* the queue file, locked */
+	off_t body; /* where the message starts in it */
+};
+
+/* Each recipient's fate after a second look at a waiting message. */
+enum { QR_DONE, QR_WAIT, QR_PERM };
+
+typedef enum ps_status (*queue_lookup_fn)(const struct ps_config *cf,
+					  const struct queue_msg *qm, int *state,
+					  char *wait_why, size_t wait_whylen, char *why,
+					  size_t whylen);
 
 int queue_dir(const struct ps_config *cf, char *out, size_t outlen);
 
@@ -57,7 +83,9 @@ struct queue_stats {
 	int delivered, deferred, bounced, skipped, locked;
 };
 
-enum ps_status queue_run(const struct ps_config *cf, int force,
+/* lookup: what to do with a message waiting for its key lookup (NULL:
+ * such entries are left alone). */
+enum ps_status queue_run(const struct ps_config *cf, int force, queue_lookup_fn lookup,
 			 struct queue_stats *qs, char *why, size_t whylen);
 
 enum ps_status queue_list(const struct ps_config *cf, FILE *out, char *why,

@@ -135,15 +135,17 @@ gateway_key(struct discovery *d, const char *spec, char *out, size_t outlen, int
 }
 
 /* Every recipient's key and fate, by its policy (policy.h) and what the
- * key sources say (discover.h). Nothing is sent when any recipient's
- * lookup was inconclusive under unknown = tempfail (75), or any
- * recipient is refused (69); with mixed = refuse-keyless only the
- * keyless recipients are dropped, the rest goes, and the exit status is
- * 69 (*partial set). One stderr line per refused recipient names the
- * policy line that decided. */
+ * key sources say (discover.h). A recipient whose lookup was
+ * inconclusive (unknown = defer) moves from l to *deferred, its reason
+ * in the first such line of dwhy; nothing is sent when any recipient is
+ * refused (69); with mixed = refuse-keyless only the keyless recipients
+ * are dropped, the rest goes, and the exit status is 69 (*partial set).
+ * One stderr line per refused recipient names the policy line that
+ * decided. */
 static enum ps_status
 decide_recipients(struct rcptlist *l, const struct ps_config *cf,
-		  struct discovery *d, int *partial, char *why, size_t whylen)
+		  struct discovery *d, int *partial, struct rcptlist *deferred,
+		  char *dwhy, size_t dwhylen, char *why, size_t whylen)
 {
 	struct disc_result *res = NULL;
 	struct pol_effective *pe = NULL;
@@ -211,19 +213,6 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 	}
 	/* a list with and without keys: each keyless recipient's mixed */
 	policy_decide_list(pe, dec, l->n);
-	for (size_t i = 0; i < l->n; i++) {
-		if (dec[i].out == OUT_TEMPFAIL) {
-			log_warnx("%s: %s; not sent in plaintext", l->v[i].addr, dec[i].why);
-			ntemp++;
-			first = first ? first : l->v[i].addr;
-		}
-	}
-	if (ntemp > 0) {
-		st = ps_fail(PS_TEMPFAIL, why, whylen,
-			     "%s%s: key lookup inconclusive; nothing was sent (try again "
-			     "later)", first, ntemp > 1 ? " and others" : "");
-		goto out;
-	}
 	for (size_t i = 0; i < l->n; i++)
 		if (dec[i].out == OUT_REFUSE) {
 			log_warnx("%s: refused: %s", l->v[i].addr, dec[i].why);
@@ -235,6 +224,26 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 			     "%s%s refused by policy; nothing was sent", first,
 			     nref > 1 ? " and others" : "");
 		goto out;
+	}
+	/* inconclusive: these wait in the queue for another lookup, and
+	 * the others go on now */
+	for (size_t i = 0, w = 0, n = l->n; i < n; i++) {
+		if (dec[i].out == OUT_TEMPFAIL) {
+			if (rcptlist_add(deferred, l->v[i].addr, l->v[i].visible) < 0) {
+				st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+				goto out;
+			}
+			if (ntemp++ == 0)
+				snprintf(dwhy, dwhylen, "%s", dec[i].why);
+			log_info("%s: %s; deferred: looked up again from the queue, not sent "
+				 "in plaintext meanwhile", l->v[i].addr, dec[i].why);
+			l->n--;
+			continue;
+		}
+		l->v[w] = l->v[i];
+		pe[w] = pe[i];
+		dec[w] = dec[i];
+		w++;
 	}
 	/* gateway keys, plaintext for all under mixed = plaintext */
 	for (size_t i = 0; i < l->n; i++) {
@@ -454,22 +463,225 @@ describe_done(const struct rcptlist *l, struct buf *b)
 		buf_puts(b, "none");
 }
 
+/* What one run of the pipeline is given besides the message. */
+struct run_in {
+	const char *sender; /* the envelope sender, "" for <> */
+	int sender_given;   /* -f */
+	const char *fullname;
+	/* recipients whose lookup was inconclusive: keep them (queue) before
+	 * anything is handed off; PS_OK or the reason nothing may be sent */
+	enum ps_status (*defer)(void *ctx, const struct ps_config *cf,
+				const struct message *m, const struct rcptlist *deferred,
+				const char *dwhy, char *why, size_t whylen);
+	void *ctx;
+};
+
+/* Decide, plan, compose and hand off m to the recipients in rl (sent
+ * marks each one's fate), the inconclusive ones given to in->defer. */
+static enum ps_status
+deliver_message(const struct ps_config *cf, struct message *m, struct rcptlist *rl,
+		const struct run_in *in, struct discovery *disc, char *why, size_t whylen)
+{
+	struct plan plan = {0};
+	struct rcptlist deferred = {0};
+	char reason[PS_WHY_MAX], partial_why[PS_WHY_MAX] = "", dwhy[PS_WHY_MAX] = "";
+	enum ps_status st, perm_st = PS_OK;
+	int passthrough, partial = 0;
+	size_t nperm = 0;
+	char perm_why[PS_WHY_MAX] = "";
+	char self[1][41] = {""};
+
+	passthrough = message_is_sealed(m);
+	if (!passthrough &&
+	    (st = decide_recipients(rl, cf, disc, &partial, &deferred, dwhy, sizeof(dwhy),
+				    partial_why, sizeof(partial_why))) != PS_OK) {
+		snprintf(why, whylen, "%s", partial_why);
+		goto out;
+	}
+	/* kept first: if that fails, nothing has been sent yet */
+	if (deferred.n > 0 &&
+	    (st = in->defer(in->ctx, cf, m, &deferred, dwhy, why, whylen)) != PS_OK)
+		goto out;
+	if (rl->n == 0) {
+		st = partial ? ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why) : PS_OK;
+		goto out;
+	}
+	if (!passthrough && (st = self_key(rl, &m->hdr, in->sender_given ? in->sender : NULL,
+					   disc, self, why, whylen)) != PS_OK)
+		goto out;
+	if ((st = plan_build(rl, passthrough, &plan)) != PS_OK) {
+		ps_fail(st, why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < plan.n; i++)
+		if ((st = compose_copy(m, rl, &plan.v[i], disc, self[0], why, whylen)) != PS_OK)
+			goto out;
+	for (size_t i = 0; i < plan.n; i++) {
+		struct copy *cp = &plan.v[i];
+		const char **rcpts = calloc(cp->n * 2 + 1, sizeof(*rcpts));
+		const char **rest = rcpts + cp->n;
+		enum rcpt_state state[PS_RCPT_MAX];
+		size_t nt, np;
+		int tls_req = 0;
+
+		if (rcpts == NULL) {
+			st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < cp->n; k++)
+			rcpts[k] = rl->v[cp->rcpt[k]].addr;
+		for (size_t k = 0; k < cp->n; k++)
+			tls_req |= rl->v[cp->rcpt[k]].tls_required;
+		st = handoff_copy(cf, in->sender, in->sender_given, in->fullname, rcpts, cp->n,
+				  cp->fd, 0, tls_req, state, reason, sizeof(reason));
+		/* the recipients not taken for a temporary reason: into the
+		 * durable queue (the copy as it is: an encrypted copy stays
+		 * encrypted); those refused for good: reported */
+		nt = np = 0;
+		for (size_t k = 0; k < cp->n; k++) {
+			if (state[k] == RCPT_DONE) {
+				rl->v[cp->rcpt[k]].sent = 1;
+				log_sent(&rl->v[cp->rcpt[k]], passthrough);
+			}
+			if (state[k] == RCPT_TEMP)
+				rest[nt++] = rcpts[k];
+			else if (state[k] == RCPT_PERM) {
+				log_warnx("%s: refused by %s: %s", rcpts[k],
+					  cf->mode == TRANSPORT_SMTP ? cf->smtp_host : cf->sendmail,
+					  reason);
+				if (nperm++ == 0)
+					ps_why(perm_why, sizeof(perm_why), "%s: %s", rcpts[k], reason);
+				perm_st = st == PS_OK || st == PS_TEMPFAIL ? PS_UNAVAILABLE : st;
+				np++;
+			}
+		}
+		if (nt > 0) {
+			struct queue_env qe = {in->sender, in->sender_given, in->fullname,
+					       copy_kind_name(cp->kind), tls_req, rest, nt, NULL, 0};
+			char id[64], qwhy[PS_WHY_MAX];
+
+			if (queue_put(cf, &qe, cp->fd, reason, id, sizeof(id), qwhy,
+				      sizeof(qwhy)) != PS_OK) {
+				struct buf done;
+
+				buf_init(&done, 4096);
+				describe_done(rl, &done);
+				ps_fail(PS_TEMPFAIL, why, whylen,
+					"handing off the %s copy for %s%s failed: %s; and it could "
+					"not be queued: %s; already handed off: %s",
+					copy_kind_name(cp->kind), rest[0], nt > 1 ? " and others" : "",
+					reason, qwhy, done.failed ? "(too many to list)" : buf_str(&done));
+				buf_free(&done);
+				free(rcpts);
+				st = PS_TEMPFAIL;
+				goto out;
+			}
+			for (size_t k = 0; k < cp->n; k++)
+				if (state[k] == RCPT_TEMP)
+					rl->v[cp->rcpt[k]].sent = 2;
+			log_info("%s copy for %zu recipient%s queued as %s: %s",
+				 copy_kind_name(cp->kind), nt, nt == 1 ? "" : "s", id, reason);
+		}
+		free(rcpts);
+		cp->handed_off = 1;
+		crash_point("handoff");
+		if (nt + np < cp->n)
+			log_info("%s copy for %zu recipient%s handed to %s", copy_kind_name(cp->kind),
+				 cp->n - nt - np, cp->n - nt - np == 1 ? "" : "s",
+				 cf->mode == TRANSPORT_SMTP ? cf->smtp_host : cf->sendmail);
+		st = PS_OK;
+		/* refused for good: the MTA will not take the others either,
+		 * or the refusal is about this message; stop here */
+		if (np > 0)
+			break;
+	}
+	if (nperm > 0) {
+		struct buf done, left;
+
+		buf_init(&done, 4096);
+		buf_init(&left, 4096);
+		describe_done(rl, &done);
+		for (size_t i = 0, any = 0; i < rl->n; i++)
+			if (!rl->v[i].sent) {
+				buf_puts(&left, any++ ? ", " : "");
+				buf_puts(&left, rl->v[i].addr);
+			}
+		st = ps_fail(perm_st, why, whylen, "%s%s; already handed off: %s; not sent: %s",
+			     perm_why, nperm > 1 ? " (and other recipients: see above)" : "",
+			     done.failed ? "(too many to list)" : buf_str(&done),
+			     left.failed ? "(too many to list)" : buf_str(&left));
+		buf_free(&done);
+		buf_free(&left);
+	}
+	if (partial && st == PS_OK)
+		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why);
+out:
+	plan_free(&plan);
+	rcptlist_free(&deferred);
+	return st;
+}
+
+/* A new submission's inconclusive recipients: the message (as its
+ * plaintext copy would be sent) waits in the queue for their lookup. */
+static enum ps_status
+defer_to_queue(void *ctx, const struct ps_config *cf, const struct message *m,
+	       const struct rcptlist *deferred, const char *dwhy, char *why, size_t whylen)
+{
+	const struct run_in *in = ctx;
+	const char **rcpts = calloc(deferred->n + 1, sizeof(*rcpts));
+	unsigned char *blind = calloc(deferred->n + 1, 1);
+	char id[64], qwhy[PS_WHY_MAX];
+	enum ps_status st;
+	int fd = -1;
+
+	if (rcpts == NULL || blind == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < deferred->n; i++) {
+		rcpts[i] = deferred->v[i].addr;
+		blind[i] = !deferred->v[i].visible;
+	}
+	if ((fd = spool_open(spool_dir_default(), qwhy, sizeof(qwhy))) < 0) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "%s", qwhy);
+		goto out;
+	}
+	if ((st = compose_plain(m, fd, why, whylen)) != PS_OK)
+		goto out;
+	{
+		struct queue_env qe = {in->sender, in->sender_given, in->fullname,
+				       QUEUE_KIND_LOOKUP, 0, rcpts, deferred->n, blind, 0};
+
+		if ((st = queue_put(cf, &qe, fd, dwhy, id, sizeof(id), qwhy, sizeof(qwhy))) !=
+		    PS_OK) {
+			st = ps_fail(PS_TEMPFAIL, why, whylen,
+				     "%s%s: key lookup inconclusive, and the message could not "
+				     "be queued for another lookup: %s; nothing was sent",
+				     rcpts[0], deferred->n > 1 ? " and others" : "", qwhy);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < deferred->n; i++)
+		log_info("%s: waits in the queue as %s for another key lookup", rcpts[i], id);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(rcpts);
+	free(blind);
+	return st;
+}
+
 enum ps_status
 submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 {
 	struct message m;
 	struct ps_config cf;
 	struct rcptlist rl = {0};
-	struct plan plan = {0};
 	struct discovery disc;
+	struct run_in in = {0};
 	char sender[PS_ADDR_MAX + 1] = "";
-	char reason[PS_WHY_MAX], partial_why[PS_WHY_MAX] = "";
+	char reason[PS_WHY_MAX];
 	enum ps_status st;
-	int passthrough, partial = 0;
-	size_t nperm = 0;
-	enum ps_status perm_st = PS_OK;
-	char perm_why[PS_WHY_MAX] = "";
-	char self[1][41] = {""};
 
 	message_init(&m);
 	config_defaults(&cf);
@@ -513,126 +725,87 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	if (cf.mode == TRANSPORT_SMTP && c->sender == NULL)
 		header_addresses(&m.hdr, "From", 0, first_addr, sender, reason, sizeof(reason));
 	crash_point("intake");
-	passthrough = message_is_sealed(&m);
-	if (!passthrough &&
-	    (st = decide_recipients(&rl, &cf, &disc, &partial, partial_why,
-				    sizeof(partial_why))) != PS_OK) {
-		snprintf(why, whylen, "%s", partial_why);
-		goto out;
-	}
-	if (!passthrough && (st = self_key(&rl, &m.hdr, c->sender ? sender : NULL,
-					   &disc, self, why, whylen)) != PS_OK)
-		goto out;
-	if ((st = plan_build(&rl, passthrough, &plan)) != PS_OK) {
-		ps_fail(st, why, whylen, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < plan.n; i++)
-		if ((st = compose_copy(&m, &rl, &plan.v[i], &disc, self[0], why, whylen)) !=
-		    PS_OK)
-			goto out;
-	for (size_t i = 0; i < plan.n; i++) {
-		struct copy *cp = &plan.v[i];
-		const char **rcpts = calloc(cp->n * 2 + 1, sizeof(*rcpts));
-		const char **rest = rcpts + cp->n;
-		enum rcpt_state state[PS_RCPT_MAX];
-		size_t nt, np;
-		int tls_req = 0;
+	in.sender = sender;
+	in.sender_given = c->sender != NULL;
+	in.fullname = c->fullname;
+	in.defer = defer_to_queue;
+	in.ctx = &in;
+	st = deliver_message(&cf, &m, &rl, &in, &disc, why, whylen);
+out:
+	config_free(&cf);
+	rcptlist_free(&rl);
+	discovery_close(&disc);
+	message_free(&m);
+	return st;
+}
 
-		if (rcpts == NULL) {
+/* A queued message's retry: its recipients' lookup again. */
+struct retry_ctx {
+	const struct rcptlist *deferred; /* set by the callback */
+	int *state;
+	const struct queue_msg *qm;
+	char *wait_why;
+	size_t wait_whylen;
+};
+
+static enum ps_status
+defer_again(void *ctx, const struct ps_config *cf, const struct message *m,
+	    const struct rcptlist *deferred, const char *dwhy, char *why, size_t whylen)
+{
+	struct retry_ctx *rc = ctx;
+
+	(void)cf;
+	(void)m;
+	(void)why;
+	(void)whylen;
+	for (size_t i = 0; i < deferred->n; i++)
+		for (size_t k = 0; k < rc->qm->n; k++)
+			if (strcmp(rc->qm->rcpts[k], deferred->v[i].addr) == 0)
+				rc->state[k] = QR_WAIT;
+	snprintf(rc->wait_why, rc->wait_whylen, "%s", dwhy);
+	return PS_OK;
+}
+
+enum ps_status
+submit_retry(const struct ps_config *cf, const struct queue_msg *qm, int *state,
+	     char *wait_why, size_t wait_whylen, char *why, size_t whylen)
+{
+	struct message m;
+	struct rcptlist rl = {0};
+	struct discovery disc;
+	struct retry_ctx rc = {NULL, state, qm, wait_why, wait_whylen};
+	struct run_in in = {qm->sender, qm->sender_given, qm->fullname, defer_again, &rc};
+	enum ps_status st;
+
+	message_init(&m);
+	discovery_init(&disc);
+	discovery_use_config(&disc, cf);
+	wait_why[0] = '\0';
+	for (size_t k = 0; k < qm->n; k++)
+		state[k] = QR_PERM;
+	if (lseek(qm->fd, qm->body, SEEK_SET) < 0) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "lseek: %s", strerror(errno));
+		goto out;
+	}
+	if ((st = intake_read(qm->fd, 1, spool_dir_default(), &m, why, whylen)) != PS_OK)
+		goto out;
+	for (size_t k = 0; k < qm->n; k++)
+		if (rcptlist_add(&rl, qm->rcpts[k], !qm->blind[k]) < 0) {
 			st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 			goto out;
 		}
-		for (size_t k = 0; k < cp->n; k++)
-			rcpts[k] = rl.v[cp->rcpt[k]].addr;
-		for (size_t k = 0; k < cp->n; k++)
-			tls_req |= rl.v[cp->rcpt[k]].tls_required;
-		st = handoff_copy(&cf, sender, c->sender != NULL, c->fullname, rcpts, cp->n,
-				  cp->fd, 0, tls_req, state, reason, sizeof(reason));
-		/* the recipients not taken for a temporary reason: into the
-		 * durable queue (the copy as it is: an encrypted copy stays
-		 * encrypted); those refused for good: reported */
-		nt = np = 0;
-		for (size_t k = 0; k < cp->n; k++) {
-			if (state[k] == RCPT_DONE) {
-				rl.v[cp->rcpt[k]].sent = 1;
-				log_sent(&rl.v[cp->rcpt[k]], passthrough);
-			}
-			if (state[k] == RCPT_TEMP)
-				rest[nt++] = rcpts[k];
-			else if (state[k] == RCPT_PERM) {
-				log_warnx("%s: refused by %s: %s", rcpts[k],
-					  cf.mode == TRANSPORT_SMTP ? cf.smtp_host : cf.sendmail,
-					  reason);
-				if (nperm++ == 0)
-					ps_why(perm_why, sizeof(perm_why), "%s: %s", rcpts[k], reason);
-				perm_st = st == PS_OK || st == PS_TEMPFAIL ? PS_UNAVAILABLE : st;
-				np++;
-			}
-		}
-		if (nt > 0) {
-			struct queue_env qe = {sender, c->sender != NULL, c->fullname,
-					       copy_kind_name(cp->kind), tls_req, rest, nt};
-			char id[64], qwhy[PS_WHY_MAX];
-
-			if (queue_put(&cf, &qe, cp->fd, reason, id, sizeof(id), qwhy,
-				      sizeof(qwhy)) != PS_OK) {
-				struct buf done;
-
-				buf_init(&done, 4096);
-				describe_done(&rl, &done);
-				ps_fail(PS_TEMPFAIL, why, whylen,
-					"handing off the %s copy for %s%s failed: %s; and it could "
-					"not be queued: %s; already handed off: %s",
-					copy_kind_name(cp->kind), rest[0], nt > 1 ? " and others" : "",
-					reason, qwhy, done.failed ? "(too many to list)" : buf_str(&done));
-				buf_free(&done);
-				free(rcpts);
-				st = PS_TEMPFAIL;
-				goto out;
-			}
-			for (size_t k = 0; k < cp->n; k++)
-				if (state[k] == RCPT_TEMP)
-					rl.v[cp->rcpt[k]].sent = 2;
-			log_info("%s copy for %zu recipient%s queued as %s: %s",
-				 copy_kind_name(cp->kind), nt, nt == 1 ? "" : "s", id, reason);
-		}
-		free(rcpts);
-		cp->handed_off = 1;
-		crash_point("handoff");
-		if (nt + np < cp->n)
-			log_info("%s copy for %zu recipient%s handed to %s", copy_kind_name(cp->kind),
-				 cp->n - nt - np, cp->n - nt - np == 1 ? "" : "s",
-				 cf.mode == TRANSPORT_SMTP ? cf.smtp_host : cf.sendmail);
-		st = PS_OK;
-		/* refused for good: the MTA will not take the others either,
-		 * or the refusal is about this message; stop here */
-		if (np > 0)
-			break;
-	}
-	if (nperm > 0) {
-		struct buf done, left;
-
-		buf_init(&done, 4096);
-		buf_init(&left, 4096);
-		describe_done(&rl, &done);
-		for (size_t i = 0, any = 0; i < rl.n; i++)
-			if (!rl.v[i].sent) {
-				buf_puts(&left, any++ ? ", " : "");
-				buf_puts(&left, rl.v[i].addr);
-			}
-		st = ps_fail(perm_st, why, whylen, "%s%s; already handed off: %s; not sent: %s",
-			     perm_why, nperm > 1 ? " (and other recipients: see above)" : "",
-			     done.failed ? "(too many to list)" : buf_str(&done),
-			     left.failed ? "(too many to list)" : buf_str(&left));
-		buf_free(&done);
-		buf_free(&left);
-	}
-	if (partial && st == PS_OK)
-		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why);
+	st = deliver_message(cf, &m, &rl, &in, &disc, why, whylen);
+	/* handed off or queued as a copy: done here */
+	for (size_t i = 0; i < rl.n; i++)
+		for (size_t k = 0; k < qm->n; k++)
+			if (strcmp(qm->rcpts[k], rl.v[i].addr) == 0 && rl.v[i].sent)
+				state[k] = QR_DONE;
 out:
-	config_free(&cf);
-	plan_free(&plan);
+	/* a temporary failure refuses nothing: what is not done waits */
+	if (st == PS_TEMPFAIL)
+		for (size_t k = 0; k < qm->n; k++)
+			if (state[k] == QR_PERM)
+				state[k] = QR_WAIT;
 	rcptlist_free(&rl);
 	discovery_close(&disc);
 	message_free(&m);
