@@ -8,7 +8,8 @@ PS_BUILD_PKGS="gcc make pkg-config ca-certificates libgpgme-dev libcurl4-gnutls-
 PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
 # what the tests add: independent OpenPGP readers, git send-email
 PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
- nginx openssl nsd ldnsutils sks swaks libnet-ssleay-perl python3-aiosmtpd msmtp"
+ nginx openssl nsd unbound ldnsutils sks swaks libnet-ssleay-perl python3-aiosmtpd msmtp
+ iproute2 util-linux procps"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then
@@ -39,12 +40,16 @@ ps_install() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
 	# The tests run private nginx instances on loopback; the package's own
 	# default site (port 80, every address) is not wanted.
-	# The same for nsd (port 53) and sks (11371): the tests run their own on
-	# loopback.
+	# The same for nsd and unbound (port 53) and sks (11371): the tests run
+	# their own on loopback (unbound as the resolver of a private network
+	# namespace, never the machine's).
 	local svc
-	for svc in nginx nsd sks; do
+	for svc in nginx nsd unbound sks; do
 		if [[ " ${missing[*]} " == *" $svc "* ]] && [ -d /run/systemd/system ]; then
 			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+			# unbound's helper would point resolv.conf at it
+			[ "$svc" = unbound ] &&
+				systemctl disable --now unbound-resolvconf >/dev/null 2>&1
 			echo "postseal: stopped and disabled the system $svc the package started" >&2
 		fi
 	done

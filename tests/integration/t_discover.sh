@@ -135,7 +135,7 @@ ok "a copy for a local-keyring key and a DANE key is encrypted to both"
 # --- downgrades: nothing is sent to the recipient concerned ----------------------
 Q=$XDG_STATE_HOME/postseal/queue
 waiting() { # ADDR: ADDR waits in the queue for a lookup
-	grep -lx "rcpt $1" "$Q"/q/[0-9]* 2>/dev/null | xargs -r grep -lx 'kind lookup' | grep -q .
+	grep -lxE "rcpt(-blind)? $1" "$Q"/q/[0-9]* 2>/dev/null | xargs -r grep -lx 'kind lookup' | grep -q .
 }
 before=$(delivered)
 msg "dave@example.org, carol@example.com" "bogus" > "$T/msg"
