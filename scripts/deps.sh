@@ -49,7 +49,7 @@ ps_install() {
 			systemctl disable --now "$svc" >/dev/null 2>&1 || true
 			# unbound's helper would point resolv.conf at it
 			[ "$svc" = unbound ] &&
-				systemctl disable --now unbound-resolvconf >/dev/null 2>&1
+				{ systemctl disable --now unbound-resolvconf >/dev/null 2>&1 || true; }
 			echo "postseal: stopped and disabled the system $svc the package started" >&2
 		fi
 	done
