@@ -209,7 +209,7 @@ key_has_addr(gpgme_key_t key, const char *addr)
 }
 
 long
-keyring_key_usable(gpgme_key_t key, const char *addr)
+keyring_key_usable(gpgme_key_t key, const char *addr, time_t now)
 {
 	gpgme_user_id_t uid;
 	gpgme_subkey_t sk;
@@ -219,9 +219,13 @@ keyring_key_usable(gpgme_key_t key, const char *addr)
 	if (key == NULL || key->revoked || key->expired || key->disabled ||
 	    key->invalid || key->subkeys == NULL)
 		return -1;
-	/* the primary key itself must be valid */
+	/* the primary key itself must be valid, and made by now: gpg marks
+	 * a primary key from the future invalid, but says nothing of a
+	 * subkey from the future (it lists it, "can encrypt", and then
+	 * refuses to encrypt to it); sq and sqop refuse both */
 	if (key->subkeys->revoked || key->subkeys->expired ||
-	    key->subkeys->invalid || key->subkeys->disabled)
+	    key->subkeys->invalid || key->subkeys->disabled ||
+	    key->subkeys->timestamp > now)
 		return -1;
 	for (uid = key->uids; uid != NULL; uid = uid->next)
 		if (uid_matches(uid, addr)) {
@@ -232,7 +236,7 @@ keyring_key_usable(gpgme_key_t key, const char *addr)
 		return -1;
 	for (sk = key->subkeys; sk != NULL; sk = sk->next) {
 		if (!sk->can_encrypt || sk->revoked || sk->expired ||
-		    sk->disabled || sk->invalid)
+		    sk->disabled || sk->invalid || sk->timestamp > now)
 			continue;
 		if (sk->timestamp > best)
 			best = sk->timestamp;
@@ -294,7 +298,7 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 		if (err)
 			break;
 		for (size_t i = 0; i < n; i++) {
-			long t = keyring_key_usable(key, addrs[i]);
+			long t = keyring_key_usable(key, addrs[i], now);
 
 			/* any key gpg listed for the address can change the
 			 * answer when one of its (sub)keys expires or starts */

@@ -181,6 +181,7 @@ import_batch(gpgme_ctx_t ctx, struct store_item *it, const size_t *idx, size_t k
 void
 store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 {
+	time_t now = time(NULL);
 	const char **patterns = NULL;
 	size_t np = 0, nb = 0, *batch = NULL;
 	long *best = NULL;
@@ -267,7 +268,7 @@ store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 				     f++)
 					mine = k->subkeys && k->subkeys->fpr &&
 					       strcmp(k->subkeys->fpr, it[i].fprs[f]) == 0;
-				if (!mine || (t = keyring_key_usable(k, it[i].addr)) < 0 ||
+				if (!mine || (t = keyring_key_usable(k, it[i].addr, now)) < 0 ||
 				    t <= best[i])
 					continue;
 				if (it[i].key != NULL)
@@ -287,7 +288,8 @@ store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 			it[i].res = LK_BAD;
 			snprintf(it[i].why, sizeof(it[i].why),
 				 "no usable key for %s in the reply (expired, revoked, "
-				 "no encryption subkey, or no user ID with that address)",
+				 "created in the future, no encryption subkey, or no "
+				 "user ID with that address)",
 				 it[i].addr);
 		} else
 			snprintf(it[i].why, sizeof(it[i].why), "key %s", it[i].key->subkeys->fpr);
@@ -320,11 +322,11 @@ store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr, gpgme_key_t *key,
 		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
 		return LK_TEMPFAIL;
 	}
-	if (keyring_key_usable(k, addr) < 0) {
+	if (keyring_key_usable(k, addr, time(NULL)) < 0) {
 		gpgme_key_unref(k);
 		snprintf(why, whylen,
-			 "key %s is no longer usable for %s (expired, revoked or "
-			 "no encryption subkey)",
+			 "key %s is no longer usable for %s (expired, revoked, "
+			 "created in the future or no encryption subkey)",
 			 fpr, addr);
 		return LK_BAD;
 	}
@@ -358,7 +360,7 @@ store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
 			for (size_t i = 0; i < n; i++) {
 				if (fprs[i] == NULL || out[i] != NULL || k->subkeys == NULL ||
 				    k->subkeys->fpr == NULL || strcmp(k->subkeys->fpr, fprs[i]) != 0 ||
-				    keyring_key_usable(k, addrs[i]) < 0)
+				    keyring_key_usable(k, addrs[i], now) < 0)
 					continue;
 				gpgme_key_ref(k);
 				out[i] = k;

@@ -1,9 +1,12 @@
 #!/bin/bash
-# Which key of the local keyring is used: not expired, not revoked, with
-# an encryption subkey, a user ID with exactly the address (local part as
+# Which key of the local keyring is used: not expired, not revoked, not
+# created in the future, with an encryption subkey (not created in the
+# future either), a user ID with exactly the address (local part as
 # given, domain in any case), and the newest encryption subkey when there
 # are several. Every recipient here is blind (named on the command line
 # only), so each keyed recipient gets its own copy.
+# a Maildir of its own for each recipient here
+export PF_LOCALPARTS="alice heidi frank user1 user2 user3 user4 future1 future2"
 . "$SRCDIR/tests/integration/lib/common.sh" || exit 99
 
 ps_setup alice heidi frank user1 user2-old user2-new user3 user4
@@ -75,3 +78,57 @@ done
 old=$(fpr_of user2-old)
 grep -q "$old" "$T/err" && fail "-v names user2's older key $old: $(cat "$T/err")"
 ok "-v gives one decision line per recipient, 'no usable key' for the four without one"
+
+# --- keys made "in the future" ----------------------------------------------------
+# A subkey whose creation time is still to come is not usable yet: gpg
+# refuses to encrypt to it ("Unusable public key"), as sq and sqop do. A
+# key made now with an encryption subkey dated 2030 (gpg --faked-system-time)
+# must neither win over another, good key of the same address (by being
+# "the newest") nor be chosen when it is the only one.
+FK=$T/fk
+mkdir -m 700 "$FK"
+fk() { gpg --homedir "$FK" --batch -q --pinentry-mode loopback --passphrase '' "$@" 2>/dev/null; }
+fk_fpr() { gpg --homedir "$FK" --with-colons --list-keys "=$1" 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}'; }
+fk_encr_id() { # UID: the key ID of the (only) encryption subkey
+	gpg --homedir "$FK" --with-colons --list-keys "=$1" 2>/dev/null |
+		awk -F: '$1=="sub" && $12 ~ /e/ {print $5}'
+}
+fk --quick-gen-key 'Future Good <future1@example.org>' ed25519 sign 0 || fail "cannot make a key"
+fk --quick-add-key "$(fk_fpr 'Future Good <future1@example.org>')" cv25519 encr 0 || fail "cannot add a subkey"
+fk --quick-gen-key 'Future Later <future1@example.org>' ed25519 sign 0 || fail "cannot make a key"
+fk --faked-system-time 20300101T000000 --quick-add-key \
+	"$(fk_fpr 'Future Later <future1@example.org>')" cv25519 encr 0 || fail "cannot add a future subkey"
+fk --quick-gen-key 'Future Only <future2@example.org>' ed25519 sign 0 || fail "cannot make a key"
+fk --faked-system-time 20300101T000000 --quick-add-key \
+	"$(fk_fpr 'Future Only <future2@example.org>')" cv25519 encr 0 || fail "cannot add a future subkey"
+good_id=$(fk_encr_id 'Future Good <future1@example.org>')
+later_id=$(fk_encr_id 'Future Later <future1@example.org>')
+{ [ -n "$good_id" ] && [ -n "$later_id" ]; } || fail "the future test keys lack an encryption subkey"
+gpg --homedir "$FK" --with-colons --list-keys "=Future Later <future1@example.org>" |
+	awk -F: -v now="$(date +%s)" '$1=="sub" && $12 ~ /e/ && $6 > now {f=1} END {exit !f}' ||
+	fail "the future subkey is not dated in the future"
+gpg --homedir "$FK" --export | gpg --batch -q --import 2>/dev/null || fail "cannot import the future keys"
+gpg --homedir "$FK" --export-secret-keys | gpg --homedir "$T/d" --batch -q --import 2>/dev/null ||
+	fail "cannot import the future secret keys"
+gpgconf --homedir "$FK" --kill all
+
+n0=$(pf_count_delivered "$PF")
+{ printf 'From: sender@example.com\nSubject: future keys\n\n'; cat "$T/body"; } > "$T/msg"
+"$POSTSEAL" -v -C "$T/conf" -i -f sender@example.com future1@example.org < "$T/msg" 2> "$T/err" ||
+	fail "future1: postseal exited $?, want 0: $(cat "$T/err")"
+pf_wait_delivered "$PF" $((n0 + 1)) || fail "future1's copy did not arrive"
+f=$(mailbox future1@example.org)
+[ "$(keyids_of "$f")" = "$good_id" ] ||
+	fail "future1: encrypted to [$(keyids_of "$f")], want the good key's subkey $good_id (not the future $later_id)"
+gpg_decrypt "$f" | body_of /dev/stdin | cmp -s "$T/body" - || fail "future1: decrypted body differs"
+ok "an encryption subkey created in the future does not win over a good key of the same address"
+
+"$POSTSEAL" -v -C "$T/conf" -i -f sender@example.com future2@example.org < "$T/msg" 2> "$T/err" ||
+	fail "future2: postseal exited $?, want 0 (no usable key: plaintext): $(cat "$T/err")"
+pf_wait_delivered "$PF" $((n0 + 2)) || fail "future2's copy did not arrive"
+f=$(mailbox future2@example.org)
+grep -q 'BEGIN PGP' "$f" && fail "future2: encrypted to a key whose only encryption subkey is in the future"
+body_of "$f" | cmp -s "$T/body" - || fail "future2: plaintext body differs"
+grep -q '^postseal: future2@example.org: .*no usable key' "$T/err" ||
+	fail "future2: the decision does not say 'no usable key': $(cat "$T/err")"
+ok "a key whose only encryption subkey is created in the future is no usable key (plaintext, exit 0)"

@@ -343,6 +343,55 @@ horizon(void **state)
 	assert_int_equal(keyring_key_horizon(NULL, 1000, 5000), 5000);
 }
 
+/* Which key is usable for an address at a given time: a key or an
+ * encryption subkey created after now is not (gpg refuses to encrypt to
+ * it), and a future subkey does not count as the "newest". */
+static void
+usable_in_time(void **state)
+{
+	struct _gpgme_key k;
+	struct _gpgme_subkey pk, enc, later;
+	struct _gpgme_user_id uid;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	memset(&pk, 0, sizeof(pk));
+	memset(&enc, 0, sizeof(enc));
+	memset(&later, 0, sizeof(later));
+	memset(&uid, 0, sizeof(uid));
+	k.subkeys = &pk;
+	k.uids = &uid;
+	uid.email = (char *)"bob@example.org";
+	pk.timestamp = 100;
+	pk.can_sign = 1;
+	pk.next = &enc;
+	enc.timestamp = 200;
+	enc.can_encrypt = 1;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), 200);
+	assert_int_equal(keyring_key_usable(&k, "eve@example.org", 1000), -1);
+	/* a second encryption subkey, made "in the future": not usable yet,
+	 * so the older one stays the newest usable */
+	enc.next = &later;
+	later.timestamp = 5000;
+	later.can_encrypt = 1;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), 200);
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 5000), 5000);
+	/* the only encryption subkey is from the future: no usable key */
+	enc.can_encrypt = 0;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), -1);
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 4999), -1);
+	enc.can_encrypt = 1;
+	/* a primary key from the future, even one gpg did not mark invalid */
+	pk.timestamp = 1500;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), -1);
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1500), 200);
+	/* and the answer for now stands only until the future key becomes
+	 * valid */
+	assert_int_equal(keyring_key_horizon(&k, 1000, 1000 + 86400), 1500);
+	pk.timestamp = 100;
+	assert_int_equal(keyring_key_horizon(&k, 1000, 1000 + 86400), 5000);
+}
+
 int
 main(void)
 {
@@ -355,6 +404,7 @@ main(void)
 		cmocka_unit_test(memo),
 		cmocka_unit_test(stamp),
 		cmocka_unit_test(horizon),
+		cmocka_unit_test(usable_in_time),
 	};
 
 	return cmocka_run_group_tests_name("cache", tests, setup, teardown);
