@@ -11,8 +11,13 @@
  *	    the future;
  *	  - has a usable (not expired, revoked, disabled, invalid, nor
  *	    created in the future) encryption subkey;
- *	  - has a user ID, not revoked or invalid, whose address is exactly
- *	    the recipient's: local part as given, domain in any case.
+ *	  - has a user ID, not revoked or invalid, whose address is the
+ *	    recipient's mailbox: equal canonical forms (addr_canonical():
+ *	    local part in any ASCII case and without unneeded quotes,
+ *	    domain in A-labels), an extension included.
+ *	gpg is asked for the canonical form, the address as written, and
+ *	the canonical form with its domain in U-labels (gpg's "<addr>"
+ *	search ignores ASCII case only).
  *	When several keys qualify, the one whose newest usable encryption
  *	subkey is newest wins, never "the first one listed".
  *

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "fileio.h"
 #include "keyblock.h"
 #include "keyring.h"
@@ -79,13 +81,36 @@ store_prepare(const char *dir, char *why, size_t whylen)
 	return PS_OK;
 }
 
+#define MBOX_FORMS 3
+
+/* The spellings of addr whose user IDs the import keeps: its canonical
+ * form, as written, and with the domain in U-labels. GnuPG compares a
+ * user ID's mbox (its address, ASCII lowercased) without regard to ASCII
+ * case, but quotes and U-labels as written; keyring_key_usable() then
+ * judges on the canonical form. Returns how many (1 to MBOX_FORMS). */
+static size_t
+mbox_forms(const char *addr, char (*f)[PS_ADDR_CANON_MAX + 1])
+{
+	size_t n = 1;
+
+	if (addr_canonical(addr, f[0], sizeof(f[0])) < 0)
+		snprintf(f[0], sizeof(f[0]), "%s", addr);
+	if (strcasecmp(addr, f[0]) != 0)
+		snprintf(f[n++], sizeof(f[0]), "%s", addr);
+	if (addr_unicode_domain(f[0], f[n], sizeof(f[n])) == 1 && strcasecmp(f[n], addr) != 0)
+		n++;
+	return n;
+}
+
 /* One reply imported (checked, filtered); the fingerprints it brought
  * are appended to fprs[]. */
 static enum lk_result
 import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fprs,
 	   size_t *nfpr, char *why, size_t whylen)
 {
-	char filter[PS_ADDR_MAX + 32];
+	char filter[MBOX_FORMS * (PS_ADDR_CANON_MAX + 16) + 16];
+	char f[MBOX_FORMS][PS_ADDR_CANON_MAX + 1];
+	size_t nf, len;
 	gpgme_data_t d = NULL;
 	gpgme_import_result_t res;
 	gpgme_error_t err;
@@ -98,7 +123,11 @@ import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fp
 		buf_free(&bin);
 		return LK_BAD;
 	}
-	snprintf(filter, sizeof(filter), "keep-uid=mbox = %s", addr);
+	nf = mbox_forms(addr, f);
+	len = (size_t)snprintf(filter, sizeof(filter), "keep-uid=");
+	for (size_t i = 0; i < nf; i++)
+		len += (size_t)snprintf(filter + len, sizeof(filter) - len, "%smbox = %.*s",
+					i ? " || " : "", PS_ADDR_CANON_MAX, f[i]);
 	if (gpgme_set_ctx_flag(ctx, "import-filter", filter) != 0 ||
 	    gpgme_data_new_from_mem(&d, bin.data, bin.len, 0) != 0) {
 		buf_free(&bin);
@@ -131,12 +160,17 @@ import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fp
 }
 
 /* Addresses that may go into a combined import filter: no blank, no
- * character of the filter syntax (GnuPG defines no quoting). */
+ * character of the filter syntax (GnuPG defines no quoting), and every
+ * spelling the filter keeps (mbox_forms()) is the address in another
+ * ASCII case. */
 static int
 filter_safe(const char *addr)
 {
+	char f[MBOX_FORMS][PS_ADDR_CANON_MAX + 1];
+
 	return strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789.!#$%'*+/=?^_`{}~@-") == strlen(addr);
+			    "0123456789.!#$%'*+/=?^_`{}~@-") == strlen(addr) &&
+	       mbox_forms(addr, f) == 1 && strcasecmp(f[0], addr) == 0;
 }
 
 #define IMPORT_BATCH 64 /* addresses per gpg run: the filter is one argv */

@@ -66,14 +66,17 @@ answers(void **state)
 	e.fetched = 1000;
 	e.expires = 2000;
 	assert_int_equal(cache_put(c, "Bob@Example.ORG", SRC_WKD, &e), 0);
-	/* the domain in any case finds it; the local part is exact */
+	/* the address in its canonical form (addr_canonical()): any case,
+	 * unneeded quotes, U-labels or A-labels find it */
 	assert_int_equal(cache_get(c, "Bob@example.org", SRC_WKD, &g), 1);
 	assert_int_equal(g.res, LK_FOUND);
 	assert_string_equal(g.fpr, e.fpr);
 	assert_string_equal(g.url, e.url);
 	assert_int_equal(g.fetched, 1000);
 	assert_int_equal(g.expires, 2000);
-	assert_int_equal(cache_get(c, "bob@example.org", SRC_WKD, &g), 0);
+	assert_int_equal(cache_get(c, "bob@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(cache_get(c, "\"BOB\"@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(cache_get(c, "bobby@example.org", SRC_WKD, &g), 0);
 	/* per source */
 	assert_int_equal(cache_get(c, "Bob@example.org", SRC_DANE, &g), 0);
 	/* inconclusive answers are never stored */
@@ -88,6 +91,9 @@ answers(void **state)
 	e.fpr[0] = '\0';
 	assert_int_equal(cache_put(c, "Bob@example.org", SRC_WKD, &e), 0);
 	assert_int_equal(cache_get(c, "Bob@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(g.res, LK_NOT_FOUND);
+	assert_int_equal(cache_put(c, "x@b\xc3\xbc" "cher.example", SRC_WKD, &e), 0);
+	assert_int_equal(cache_get(c, "X@XN--BCHER-KVA.example", SRC_WKD, &g), 1);
 	assert_int_equal(g.res, LK_NOT_FOUND);
 	cache_close(c);
 }
@@ -105,6 +111,9 @@ domains(void **state)
 	assert_int_equal(cache_domain_get(c, "example.net", "no-wkd", 200), 0);
 	/* per kind */
 	assert_int_equal(cache_domain_get(c, "example.net", "no-dnssec", 150), 0);
+	/* a domain in U-labels and in A-labels is one domain */
+	assert_int_equal(cache_domain_put(c, "B\xc3\x9c" "CHER.example", "no-wkd", 100, 200), 0);
+	assert_int_equal(cache_domain_get(c, "xn--bcher-kva.example", "no-wkd", 150), 1);
 	cache_close(c);
 }
 
@@ -156,7 +165,8 @@ pins_and_flush(void **state)
 	assert_string_equal(seen, "dave@example.com frank@example.com ");
 
 	assert_int_equal(cache_domain_put(c, "example.com", "no-dnssec", 0, 1000), 0);
-	assert_int_equal(cache_flush(c, "dave@Example.com"), 0);
+	assert_int_equal(cache_pin_get(c, "DAVE@example.com", &g), 1);
+	assert_int_equal(cache_flush(c, "Dave@Example.com"), 0);
 	assert_int_equal(cache_pin_get(c, "dave@example.com", &g), 0);
 	assert_int_equal(cache_get(c, "dave@example.com", SRC_DANE, (struct cache_entry *)&e), 0);
 	assert_int_equal(cache_domain_get(c, "example.com", "no-dnssec", 5), 0);
