@@ -23,6 +23,11 @@
 /* One address (addr-spec), RFC 5321 section 4.5.3.1.3 path limit. */
 #define PS_ADDR_MAX 256
 
+/* The canonical form of an address (addr_canonical()): its domain as
+ * A-labels can be longer than the U-labels that were given, up to 255
+ * octets (RFC 1035), the local part never grows. */
+#define PS_ADDR_CANON_MAX (PS_ADDR_MAX + 256)
+
 /* Envelope recipients of one submission (Postfix's
  * smtpd_recipient_limit default is 1000). */
 #define PS_RCPT_MAX 1000

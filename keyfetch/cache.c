@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "addr.h"
 #include "cache.h"
 #include "store.h"
 
@@ -53,12 +54,33 @@ cache_key(const char *addr, char *out, size_t outlen)
 	const char *at = strrchr(addr, '@');
 	size_t len = strlen(addr);
 
+	/* one mailbox, one key: the form policy sections and key user IDs
+	 * are matched on */
+	if (addr_canonical(addr, out, outlen) >= 0)
+		return 0;
+	/* not an address (it never reaches the network, and cannot be
+	 * pinned): the domain lowercased, as it was */
 	if (len >= outlen)
 		return -1;
 	memcpy(out, addr, len + 1);
 	if (at != NULL)
 		for (char *p = out + (at - addr); *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+/* A domain's key in the domain table: canonical, else lowercased. */
+static int
+cache_domain_key(const char *domain, char *out, size_t outlen)
+{
+	size_t len = strlen(domain);
+
+	if (addr_canonical_domain(domain, out, outlen) >= 0)
+		return 0;
+	if (len >= outlen)
+		return -1;
+	for (size_t i = 0; i <= len; i++)
+		out[i] = (char)tolower((unsigned char)domain[i]);
 	return 0;
 }
 
@@ -154,7 +176,7 @@ int
 cache_get(struct cache *c, const char *addr, enum lk_source src,
 	  struct cache_entry *e)
 {
-	char key[PS_ADDR_MAX + 1], res[16];
+	char key[PS_ADDR_CANON_MAX + 1], res[16];
 	sqlite3_stmt *s;
 	int rc, r = -1;
 
@@ -184,7 +206,7 @@ int
 cache_put(struct cache *c, const char *addr, enum lk_source src,
 	  const struct cache_entry *e)
 {
-	char key[PS_ADDR_MAX + 1];
+	char key[PS_ADDR_CANON_MAX + 1];
 	sqlite3_stmt *s;
 
 	if (e->res != LK_FOUND && e->res != LK_NOT_FOUND)
@@ -208,14 +230,12 @@ cache_put(struct cache *c, const char *addr, enum lk_source src,
 int
 cache_domain_get(struct cache *c, const char *domain, const char *what, time_t now)
 {
-	char key[PS_ADDR_MAX + 1];
+	char key[PS_ADDR_CANON_MAX + 1];
 	sqlite3_stmt *s;
 	int rc, r = -1;
 
-	if (cache_key(domain, key, sizeof(key)) < 0)
+	if (cache_domain_key(domain, key, sizeof(key)) < 0)
 		return -1;
-	for (char *p = key; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	if ((s = prep(c, "SELECT expires FROM domain WHERE domain = ?1 AND what = ?2")) ==
 	    NULL)
 		return -1;
@@ -234,13 +254,11 @@ int
 cache_domain_put(struct cache *c, const char *domain, const char *what,
 		 time_t now, time_t expires)
 {
-	char key[PS_ADDR_MAX + 1];
+	char key[PS_ADDR_CANON_MAX + 1];
 	sqlite3_stmt *s;
 
-	if (cache_key(domain, key, sizeof(key)) < 0)
+	if (cache_domain_key(domain, key, sizeof(key)) < 0)
 		return -1;
-	for (char *p = key; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	if ((s = prep(c, "INSERT OR REPLACE INTO domain (domain, what, fetched, expires)"
 			 " VALUES (?1, ?2, ?3, ?4)")) == NULL)
 		return -1;
@@ -254,7 +272,7 @@ cache_domain_put(struct cache *c, const char *domain, const char *what,
 int
 cache_pin_get(struct cache *c, const char *addr, struct cache_pin *p)
 {
-	char key[PS_ADDR_MAX + 1], src[16];
+	char key[PS_ADDR_CANON_MAX + 1], src[16];
 	sqlite3_stmt *s;
 	int rc, r = -1;
 
@@ -284,7 +302,7 @@ cache_pin_get(struct cache *c, const char *addr, struct cache_pin *p)
 int
 cache_pin_put(struct cache *c, const char *addr, const struct cache_pin *p)
 {
-	char key[PS_ADDR_MAX + 1];
+	char key[PS_ADDR_CANON_MAX + 1];
 	sqlite3_stmt *s;
 
 	if (cache_key(addr, key, sizeof(key)) < 0 ||
@@ -303,7 +321,7 @@ cache_pin_put(struct cache *c, const char *addr, const struct cache_pin *p)
 int
 cache_pin_seen(struct cache *c, const char *addr, const char *fpr, time_t now)
 {
-	char key[PS_ADDR_MAX + 1];
+	char key[PS_ADDR_CANON_MAX + 1];
 	sqlite3_stmt *s;
 
 	if (cache_key(addr, key, sizeof(key)) < 0 ||
@@ -319,7 +337,7 @@ cache_pin_seen(struct cache *c, const char *addr, const char *fpr, time_t now)
 int
 cache_flush(struct cache *c, const char *addr)
 {
-	char key[PS_ADDR_MAX + 1];
+	char key[PS_ADDR_CANON_MAX + 1];
 	const char *at;
 	sqlite3_stmt *s;
 	int rc = SQLITE_OK;

@@ -15,8 +15,10 @@
  *	          with an expiry.
  *	  pin     per address: the first fingerprint accepted, where it came
  *	          from, first and last seen.
- *	Addresses are stored as given with the domain lowercased (the local
- *	part is case-sensitive, RFC 5321).
+ *	Addresses and domains are stored in their canonical form
+ *	(addr_canonical(), addr.h: local part in any ASCII case and without
+ *	unneeded quotes, domain in lower-case A-labels), so that every
+ *	spelling of one mailbox shares its answers and its pin.
  *
  *	Several postseal processes may use the database at once: it runs in
  *	WAL mode with a busy timeout, and every change is one statement or
@@ -104,7 +106,8 @@ int cache_begin(struct cache *c);
 int cache_commit(struct cache *c);
 
 /* Remembered keyring lookups (keyring_stamp()): ring is the GnuPG home,
- * addr as written (the local part's case matters). fpr is the key that
+ * addr as written (what gpg is asked for depends on the spelling:
+ * keyring_lookup()). fpr is the key that
  * was chosen, or "" for "no usable key" (the user's keyring), or the
  * cached key found usable (postseal's). cache_memo_get(): 1 when an
  * entry with this stamp stands at now (fpr filled), 0 none, -1 error. */
@@ -113,7 +116,10 @@ int cache_memo_get(struct cache *c, const char *ring, const char *stamp,
 int cache_memo_put(struct cache *c, const char *ring, const char *stamp,
 		   const char *addr, const char *fpr, time_t until);
 
-/* addr with its domain lowercased, into out. */
+/* The key of addr's rows (answers, pins): its canonical form
+ * (addr_canonical(), so that every spelling of one mailbox shares them),
+ * or for what is not an address, addr with its domain lowercased. out
+ * needs PS_ADDR_CANON_MAX + 1 bytes. */
 int cache_key(const char *addr, char *out, size_t outlen);
 
 #endif

@@ -188,43 +188,80 @@ keyring_key_horizon(gpgme_key_t key, time_t now, time_t limit)
 	return limit;
 }
 
-static int
-uid_matches(gpgme_user_id_t uid, const char *addr)
+/* The canonical forms of a key's user IDs, computed once per key: ""
+ * for one without a mail address, or, when it has no canonical form,
+ * the address as written. */
+typedef char uid_form[PS_ADDR_CANON_MAX + 1];
+
+static uid_form *
+uid_forms(gpgme_key_t key, size_t *n)
 {
-	/* uid->email, not uid->address: GPGME lowercases the latter, and the
-	 * local part must match as written */
-	if (uid->revoked || uid->invalid || uid->email == NULL)
-		return 0;
-	return addr_equal(uid->email, addr);
+	gpgme_user_id_t uid;
+	uid_form *f;
+	size_t i = 0;
+
+	*n = 0;
+	for (uid = key->uids; uid != NULL; uid = uid->next)
+		(*n)++;
+	if ((f = calloc(*n ? *n : 1, sizeof(*f))) == NULL)
+		return NULL;
+	/* uid->email, not uid->address: GPGME lowercases only ASCII in the
+	 * latter; the canonical form does that and more */
+	for (uid = key->uids; uid != NULL; uid = uid->next, i++)
+		if (uid->email != NULL && addr_canonical(uid->email, f[i], sizeof(f[i])) < 0)
+			snprintf(f[i], sizeof(f[i]), "%s", uid->email);
+	return f;
 }
 
-/* the key has a user ID with this address, in any case and validity */
-static int
-key_has_addr(gpgme_key_t key, const char *addr)
+/* addr's canonical form into out, or addr itself when it has none */
+static void
+canon_of(const char *addr, char *out, size_t outlen)
 {
-	for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
-		if (uid->email != NULL && strcasecmp(uid->email, addr) == 0)
+	if (addr_canonical(addr, out, outlen) < 0)
+		snprintf(out, outlen, "%s", addr);
+}
+
+/* User ID i (form f[i]) carries the mailbox canon. Forms that are not
+ * canonical (not an address) match as addr_equal() says. */
+static int
+uid_is(const uid_form *f, size_t i, const char *canon)
+{
+	return f[i][0] != '\0' && (strcmp(f[i], canon) == 0 || addr_equal(f[i], canon));
+}
+
+/* the key has a user ID with this address, in any validity */
+static int
+key_has_addr(const uid_form *f, size_t nf, const char *canon)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (uid_is(f, i, canon))
 			return 1;
 	return 0;
 }
 
-long
-keyring_key_usable(gpgme_key_t key, const char *addr)
+/* keyring_key_usable() with the user IDs' forms at hand */
+static long
+key_usable(gpgme_key_t key, const uid_form *f, const char *canon, time_t now)
 {
 	gpgme_user_id_t uid;
 	gpgme_subkey_t sk;
 	long best = -1;
 	int match = 0;
+	size_t i = 0;
 
 	if (key == NULL || key->revoked || key->expired || key->disabled ||
 	    key->invalid || key->subkeys == NULL)
 		return -1;
-	/* the primary key itself must be valid */
+	/* the primary key itself must be valid, and made by now: gpg marks
+	 * a primary key from the future invalid, but says nothing of a
+	 * subkey from the future (it lists it, "can encrypt", and then
+	 * refuses to encrypt to it); sq and sqop refuse both */
 	if (key->subkeys->revoked || key->subkeys->expired ||
-	    key->subkeys->invalid || key->subkeys->disabled)
+	    key->subkeys->invalid || key->subkeys->disabled ||
+	    key->subkeys->timestamp > now)
 		return -1;
-	for (uid = key->uids; uid != NULL; uid = uid->next)
-		if (uid_matches(uid, addr)) {
+	for (uid = key->uids; uid != NULL; uid = uid->next, i++)
+		if (!uid->revoked && !uid->invalid && uid_is(f, i, canon)) {
 			match = 1;
 			break;
 		}
@@ -232,7 +269,7 @@ keyring_key_usable(gpgme_key_t key, const char *addr)
 		return -1;
 	for (sk = key->subkeys; sk != NULL; sk = sk->next) {
 		if (!sk->can_encrypt || sk->revoked || sk->expired ||
-		    sk->disabled || sk->invalid)
+		    sk->disabled || sk->invalid || sk->timestamp > now)
 			continue;
 		if (sk->timestamp > best)
 			best = sk->timestamp;
@@ -240,13 +277,56 @@ keyring_key_usable(gpgme_key_t key, const char *addr)
 	return best;
 }
 
-/* gpg's "<addr>" pattern selects exact mail addresses; a quoted local
- * part with angle brackets cannot be expressed, so it is not looked up. */
+long
+keyring_key_usable(gpgme_key_t key, const char *addr, time_t now)
+{
+	char canon[PS_ADDR_CANON_MAX + 1];
+	uid_form *f;
+	size_t nf;
+	long t;
+
+	if (key == NULL || (f = uid_forms(key, &nf)) == NULL)
+		return -1;
+	canon_of(addr, canon, sizeof(canon));
+	t = key_usable(key, f, canon, now);
+	free(f);
+	return t;
+}
+
+/* gpg's "<addr>" pattern selects mail addresses without regard to ASCII
+ * case, but quotes and U-labels only as written; a form with angle
+ * brackets cannot be expressed. */
 static int
 pattern_ok(const char *addr)
 {
 	return strchr(addr, '<') == NULL && strchr(addr, '>') == NULL &&
 	       addr_at(addr) != NULL;
+}
+
+#define KEYRING_FORMS 3 /* gpg patterns per address, at most */
+
+/* The spellings of addr to ask gpg for: its canonical form, the address
+ * as written (when that differs beyond ASCII case: quotes, U-labels), and
+ * the canonical form with its domain in U-labels. Each is a slot of
+ * PS_ADDR_CANON_MAX + 3 bytes in store, "<...>"; returns how many. */
+static size_t
+search_forms(const char *addr, char *store)
+{
+	char canon[PS_ADDR_CANON_MAX + 1], f[KEYRING_FORMS][PS_ADDR_CANON_MAX + 1];
+	size_t n = 0, k = 0;
+
+	canon_of(addr, canon, sizeof(canon));
+	snprintf(f[n++], sizeof(f[0]), "%s", canon);
+	if (strcasecmp(addr, canon) != 0)
+		snprintf(f[n++], sizeof(f[0]), "%s", addr);
+	if (addr_unicode_domain(canon, f[n], sizeof(f[n])) == 1 &&
+	    strcasecmp(f[n], addr) != 0)
+		n++;
+	for (size_t i = 0; i < n; i++)
+		if (pattern_ok(f[i]))
+			snprintf(store + k++ * (PS_ADDR_CANON_MAX + 3), PS_ADDR_CANON_MAX + 3,
+				 "<%.*s>", PS_ADDR_CANON_MAX, f[i]);
+	return k;
 }
 
 enum ps_status
@@ -258,7 +338,8 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 	const char **patterns = NULL;
 	long *best = NULL;
 	char *store = NULL;
-	size_t np = 0, off = 0;
+	uid_form *canon = NULL;
+	size_t np = 0;
 	enum ps_status st = PS_OK;
 	gpgme_error_t err;
 	gpgme_key_t key;
@@ -267,22 +348,24 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 		out[i] = NULL;
 	if (n == 0)
 		return PS_OK;
-	patterns = calloc(n + 1, sizeof(*patterns));
+	patterns = calloc(n * KEYRING_FORMS + 1, sizeof(*patterns));
 	best = calloc(n, sizeof(*best));
-	store = malloc(n * (PS_ADDR_MAX + 3));
-	if (patterns == NULL || best == NULL || store == NULL) {
+	canon = calloc(n, sizeof(*canon));
+	store = malloc(n * KEYRING_FORMS * (PS_ADDR_CANON_MAX + 3));
+	if (patterns == NULL || best == NULL || canon == NULL || store == NULL) {
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
+		char *slot = store + np * (PS_ADDR_CANON_MAX + 3);
+		size_t nf = search_forms(addrs[i], slot);
+
 		best[i] = -1;
 		if (until != NULL)
 			until[i] = now + KEYRING_MEMO_MAX;
-		if (!pattern_ok(addrs[i]))
-			continue;
-		patterns[np++] = store + off;
-		off += (size_t)snprintf(store + off, PS_ADDR_MAX + 3, "<%s>",
-					addrs[i]) + 1;
+		canon_of(addrs[i], canon[i], sizeof(canon[i]));
+		for (size_t k = 0; k < nf; k++)
+			patterns[np++] = slot + k * (PS_ADDR_CANON_MAX + 3);
 	}
 	patterns[np] = NULL;
 	if (np == 0)
@@ -290,16 +373,23 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 	gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL);
 	err = gpgme_op_keylist_ext_start(ctx, patterns, 0, 0);
 	while (!err) {
+		uid_form *f;
+		size_t nf;
+
 		err = gpgme_op_keylist_next(ctx, &key);
 		if (err)
 			break;
+		if ((f = uid_forms(key, &nf)) == NULL) {
+			gpgme_key_unref(key);
+			err = gpg_error(GPG_ERR_ENOMEM);
+			break;
+		}
 		for (size_t i = 0; i < n; i++) {
-			long t = keyring_key_usable(key, addrs[i]);
+			long t = key_usable(key, f, canon[i], now);
 
 			/* any key gpg listed for the address can change the
 			 * answer when one of its (sub)keys expires or starts */
-			if (until != NULL && key->uids != NULL &&
-			    key_has_addr(key, addrs[i]))
+			if (until != NULL && key_has_addr(f, nf, canon[i]))
 				until[i] = keyring_key_horizon(key, now, until[i]);
 
 			if (t > best[i]) {
@@ -310,6 +400,7 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 				best[i] = t;
 			}
 		}
+		free(f);
 		gpgme_key_unref(key);
 	}
 	if (gpgme_err_code(err) != GPG_ERR_EOF) {
@@ -325,6 +416,7 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 out:
 	free(patterns);
 	free(best);
+	free(canon);
 	free(store);
 	return st;
 }

@@ -7,11 +7,17 @@
  *	keyring_open() checks the GPGME and gpg engine versions once per
  *	process and gives a context on a keyring. keyring_lookup() lists, in one gpg run, the keys of all
  *	given addresses and picks for each the key that:
- *	  - is not expired, revoked, disabled or invalid;
- *	  - has a usable (not expired, revoked, disabled, invalid)
- *	    encryption subkey;
- *	  - has a user ID, not revoked or invalid, whose address is exactly
- *	    the recipient's: local part as given, domain in any case.
+ *	  - is not expired, revoked, disabled or invalid, nor created in
+ *	    the future;
+ *	  - has a usable (not expired, revoked, disabled, invalid, nor
+ *	    created in the future) encryption subkey;
+ *	  - has a user ID, not revoked or invalid, whose address is the
+ *	    recipient's mailbox: equal canonical forms (addr_canonical():
+ *	    local part in any ASCII case and without unneeded quotes,
+ *	    domain in A-labels), an extension included.
+ *	gpg is asked for the canonical form, the address as written, and
+ *	the canonical form with its domain in U-labels (gpg's "<addr>"
+ *	search ignores ASCII case only).
  *	When several keys qualify, the one whose newest usable encryption
  *	subkey is newest wins, never "the first one listed".
  *
@@ -68,7 +74,8 @@ int keyring_stamp(const char *dir, time_t now, char *out, size_t outlen);
 time_t keyring_key_horizon(gpgme_key_t key, time_t now, time_t limit);
 
 /* The creation time of key's newest usable encryption subkey if key is
- * acceptable for addr, else -1. */
-long keyring_key_usable(gpgme_key_t key, const char *addr);
+ * acceptable for addr at now, else -1. A key or subkey created after now
+ * is not usable (yet): gpg would refuse to encrypt to it. */
+long keyring_key_usable(gpgme_key_t key, const char *addr, time_t now);
 
 #endif

@@ -315,6 +315,10 @@ main(int argc, char **argv)
 				o.wkd.timeout_ms = pe.v.lookup_timeout_ms;
 		}
 		o.per = ds;
+		/* the DNS lookups fork a resolver worker (libunbound without
+		 * threads): what stdout still buffers would be written by it
+		 * too, a second "[" or a second copy of earlier addresses */
+		fflush(stdout);
 		if (progress)
 			fprintf(stderr, "\rrefreshing %d-%d of %d ...", off + 1, off + cnt, n);
 		if ((st = discover_keys(&d, addrs + off, (size_t)cnt, &o, res, why,

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "fileio.h"
 #include "keyblock.h"
 #include "keyring.h"
@@ -79,13 +81,36 @@ store_prepare(const char *dir, char *why, size_t whylen)
 	return PS_OK;
 }
 
+#define MBOX_FORMS 3
+
+/* The spellings of addr whose user IDs the import keeps: its canonical
+ * form, as written, and with the domain in U-labels. GnuPG compares a
+ * user ID's mbox (its address, ASCII lowercased) without regard to ASCII
+ * case, but quotes and U-labels as written; keyring_key_usable() then
+ * judges on the canonical form. Returns how many (1 to MBOX_FORMS). */
+static size_t
+mbox_forms(const char *addr, char (*f)[PS_ADDR_CANON_MAX + 1])
+{
+	size_t n = 1;
+
+	if (addr_canonical(addr, f[0], sizeof(f[0])) < 0)
+		snprintf(f[0], sizeof(f[0]), "%s", addr);
+	if (strcasecmp(addr, f[0]) != 0)
+		snprintf(f[n++], sizeof(f[0]), "%s", addr);
+	if (addr_unicode_domain(f[0], f[n], sizeof(f[n])) == 1 && strcasecmp(f[n], addr) != 0)
+		n++;
+	return n;
+}
+
 /* One reply imported (checked, filtered); the fingerprints it brought
  * are appended to fprs[]. */
 static enum lk_result
 import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fprs,
 	   size_t *nfpr, char *why, size_t whylen)
 {
-	char filter[PS_ADDR_MAX + 32];
+	char filter[MBOX_FORMS * (PS_ADDR_CANON_MAX + 16) + 16];
+	char f[MBOX_FORMS][PS_ADDR_CANON_MAX + 1];
+	size_t nf, len;
 	gpgme_data_t d = NULL;
 	gpgme_import_result_t res;
 	gpgme_error_t err;
@@ -98,7 +123,11 @@ import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fp
 		buf_free(&bin);
 		return LK_BAD;
 	}
-	snprintf(filter, sizeof(filter), "keep-uid=mbox = %s", addr);
+	nf = mbox_forms(addr, f);
+	len = (size_t)snprintf(filter, sizeof(filter), "keep-uid=");
+	for (size_t i = 0; i < nf; i++)
+		len += (size_t)snprintf(filter + len, sizeof(filter) - len, "%smbox = %.*s",
+					i ? " || " : "", PS_ADDR_CANON_MAX, f[i]);
 	if (gpgme_set_ctx_flag(ctx, "import-filter", filter) != 0 ||
 	    gpgme_data_new_from_mem(&d, bin.data, bin.len, 0) != 0) {
 		buf_free(&bin);
@@ -131,12 +160,17 @@ import_one(gpgme_ctx_t ctx, const char *addr, const struct buf *data, char ***fp
 }
 
 /* Addresses that may go into a combined import filter: no blank, no
- * character of the filter syntax (GnuPG defines no quoting). */
+ * character of the filter syntax (GnuPG defines no quoting), and every
+ * spelling the filter keeps (mbox_forms()) is the address in another
+ * ASCII case. */
 static int
 filter_safe(const char *addr)
 {
+	char f[MBOX_FORMS][PS_ADDR_CANON_MAX + 1];
+
 	return strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789.!#$%'*+/=?^_`{}~@-") == strlen(addr);
+			    "0123456789.!#$%'*+/=?^_`{}~@-") == strlen(addr) &&
+	       mbox_forms(addr, f) == 1 && strcasecmp(f[0], addr) == 0;
 }
 
 #define IMPORT_BATCH 64 /* addresses per gpg run: the filter is one argv */
@@ -181,6 +215,7 @@ import_batch(gpgme_ctx_t ctx, struct store_item *it, const size_t *idx, size_t k
 void
 store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 {
+	time_t now = time(NULL);
 	const char **patterns = NULL;
 	size_t np = 0, nb = 0, *batch = NULL;
 	long *best = NULL;
@@ -267,7 +302,7 @@ store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 				     f++)
 					mine = k->subkeys && k->subkeys->fpr &&
 					       strcmp(k->subkeys->fpr, it[i].fprs[f]) == 0;
-				if (!mine || (t = keyring_key_usable(k, it[i].addr)) < 0 ||
+				if (!mine || (t = keyring_key_usable(k, it[i].addr, now)) < 0 ||
 				    t <= best[i])
 					continue;
 				if (it[i].key != NULL)
@@ -287,7 +322,8 @@ store_import_many(gpgme_ctx_t ctx, struct store_item *it, size_t n)
 			it[i].res = LK_BAD;
 			snprintf(it[i].why, sizeof(it[i].why),
 				 "no usable key for %s in the reply (expired, revoked, "
-				 "no encryption subkey, or no user ID with that address)",
+				 "created in the future, no encryption subkey, or no "
+				 "user ID with that address)",
 				 it[i].addr);
 		} else
 			snprintf(it[i].why, sizeof(it[i].why), "key %s", it[i].key->subkeys->fpr);
@@ -320,11 +356,11 @@ store_key(gpgme_ctx_t ctx, const char *fpr, const char *addr, gpgme_key_t *key,
 		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
 		return LK_TEMPFAIL;
 	}
-	if (keyring_key_usable(k, addr) < 0) {
+	if (keyring_key_usable(k, addr, time(NULL)) < 0) {
 		gpgme_key_unref(k);
 		snprintf(why, whylen,
-			 "key %s is no longer usable for %s (expired, revoked or "
-			 "no encryption subkey)",
+			 "key %s is no longer usable for %s (expired, revoked, "
+			 "created in the future or no encryption subkey)",
 			 fpr, addr);
 		return LK_BAD;
 	}
@@ -358,7 +394,7 @@ store_keys(gpgme_ctx_t ctx, const char *const *fprs, const char *const *addrs,
 			for (size_t i = 0; i < n; i++) {
 				if (fprs[i] == NULL || out[i] != NULL || k->subkeys == NULL ||
 				    k->subkeys->fpr == NULL || strcmp(k->subkeys->fpr, fprs[i]) != 0 ||
-				    keyring_key_usable(k, addrs[i]) < 0)
+				    keyring_key_usable(k, addrs[i], now) < 0)
 					continue;
 				gpgme_key_ref(k);
 				out[i] = k;

@@ -12,8 +12,9 @@
  *	land; keyring_open() gives a GPGME context on it.
  *
  *	store_import_many() imports each reply for its address, keeping only user IDs
- *	whose mail address is exactly that address (GnuPG's import filter
- *	keep-uid=mbox), then judges the keys of that reply (never others the
+ *	whose mail address is that address in any ASCII case, as written or
+ *	in its canonical form (GnuPG's import filter keep-uid=mbox), then
+ *	judges the keys of that reply (never others the
  *	keyring already holds) by keyring_lookup()'s rules: LK_FOUND with
  *	the key whose newest usable encryption subkey is newest, or LK_BAD
  *	when nothing usable came in.

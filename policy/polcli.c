@@ -81,13 +81,13 @@ static void
 print_table(const char *addr, const struct pol_effective *pe)
 {
 	printf("%s\n", addr);
-	printf("  %-16s %-28s %s\n", "key", "value", "set by");
+	printf("  %-19s %-28s %s\n", "key", "value", "set by");
 	for (int k = 0; k < PK_COUNT; k++) {
 		char val[256], origin[PATH_MAX + 128];
 
 		pol_format(pe, (enum pol_key)k, val, sizeof(val));
 		pol_origin(pe, (enum pol_key)k, origin, sizeof(origin));
-		printf("  %-16s %-28s %s\n", pol_key_name((enum pol_key)k), val, origin);
+		printf("  %-19s %-28s %s\n", pol_key_name((enum pol_key)k), val, origin);
 	}
 	if (pe->warn[0] != '\0')
 		printf("  warning: %s\n", pe->warn);
@@ -173,9 +173,10 @@ explain(int argc, char **argv)
 			policy_decide(&pe[k], r, &dec);
 			policy_apply_transport(&dec, 0);
 			if (r != NULL && r->state == DS_KEY)
-				printf("  key:             %s from %s\n", r->fpr,
+				printf("  key:                %s from %s\n", r->fpr,
 				       lk_source_name(r->src));
-			printf("  decision:        %s: %s\n", pol_outcome_name(dec.out), dec.why);
+			printf("  decision:           %s: %s\n", pol_outcome_name(dec.out),
+			       dec.why);
 		}
 		printf("\n");
 	}

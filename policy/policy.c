@@ -14,6 +14,7 @@ static const char *const key_names[PK_COUNT] = {
 	"encrypt",	   "sources",	      "require-sources", "no-key",
 	"unknown",	   "mixed",	      "key-change",	 "gateway-key",
 	"encrypt-to-self", "protect-subject", "lookup-timeout",	 "user-may-loosen",
+	"recipient-delimiter",
 };
 
 const char *
@@ -85,8 +86,9 @@ pol_section_start(struct pol_file *f, const char *name, int line, char *why,
 {
 	enum pol_scope scope;
 	const char *arg = NULL;
-	char norm[PS_ADDR_MAX + 1];
+	char norm[PS_ADDR_CANON_MAX + 1];
 	struct pol_section *s;
+	int rc;
 
 	if (strcmp(name, "default") == 0)
 		scope = SCOPE_DEFAULT;
@@ -106,32 +108,41 @@ pol_section_start(struct pol_file *f, const char *name, int line, char *why,
 				 scope == SCOPE_DOMAIN ? "domain" : "address");
 			return -1;
 		}
-		snprintf(norm, sizeof(norm), "%s", arg);
 		if (scope == SCOPE_DOMAIN) {
-			const char *d = norm;
+			const char *d = arg;
 
 			if (strncmp(d, "*.", 2) == 0) {
 				scope = SCOPE_WILDCARD;
 				d += 2;
 			}
-			if (*d == '\0' || *d == '.' || strchr(d, '*') != NULL ||
-			    strchr(d, '@') != NULL ||
-			    strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				      "0123456789.-") != strlen(d)) {
-				snprintf(why, whylen, "bad domain \"%.60s\" in section header",
-					 arg);
+			/* U-labels or A-labels, in any case: one canonical name */
+			if ((rc = addr_canonical_domain(d, norm, sizeof(norm))) != 0) {
+				snprintf(why, whylen, "bad domain \"%.60s\" in section header%s",
+					 arg,
+					 rc > 0 ? ": not a valid internationalised domain name"
+						: "");
 				return -1;
 			}
-			memmove(norm, d, strlen(d) + 1);
-			for (char *p = norm; *p; p++)
-				*p = (char)tolower((unsigned char)*p);
-		} else if (addr_check(norm, strlen(norm), 0, why, whylen) < 0 ||
-			   addr_at(norm) == NULL) {
+		} else {
 			char reason[PS_WHY_MAX];
 
-			snprintf(reason, sizeof(reason), "%s", why);
-			snprintf(why, whylen, "bad address \"%.60s\" in section header: %s",
-				 arg, reason);
+			if (addr_check(arg, strlen(arg), 0, reason, sizeof(reason)) < 0)
+				rc = -1;
+			else if ((rc = addr_canonical(arg, norm, sizeof(norm))) != 0)
+				snprintf(reason, sizeof(reason), "%s",
+					 rc > 0 ? "its domain is not a valid internationalised "
+						  "domain name"
+						: "too long");
+			if (rc != 0) {
+				snprintf(why, whylen,
+					 "bad address \"%.60s\" in section header: %s", arg,
+					 reason);
+				return -1;
+			}
+		}
+		if (strlen(norm) > PS_ADDR_MAX) {
+			snprintf(why, whylen, "section [%.60s]: longer than %d bytes with its "
+				 "domain in A-labels", name, PS_ADDR_MAX);
 			return -1;
 		}
 	} else
@@ -140,9 +151,8 @@ pol_section_start(struct pol_file *f, const char *name, int line, char *why,
 		s = &f->sec[i];
 		if (s->scope != scope)
 			continue;
-		if (scope == SCOPE_DEFAULT ||
-		    (scope == SCOPE_ADDRESS ? addr_equal(s->name, norm)
-					    : strcmp(s->name, norm) == 0)) {
+		/* names are canonical: one mailbox or domain, one name */
+		if (scope == SCOPE_DEFAULT || strcmp(s->name, norm) == 0) {
 			snprintf(why, whylen, "duplicate section [%.60s] (first at line %d)",
 				 name, s->line);
 			return -1;
@@ -225,6 +235,9 @@ static const char *const mixed_names[] = {"plaintext", "split", "refuse-keyless"
 					  NULL};
 static const char *const kc_names[] = {"refuse", "warn", "accept", NULL};
 static const char *const yesno_names[] = {"no", "yes", NULL};
+/* what may separate a local part from its extension: the atext
+ * characters that are not letters or digits, and '.' */
+static const char delimiter_chars[] = "+-_=.!#$%&'*/?^`{|}~";
 
 enum ps_status
 pol_set(struct pol_file *f, const char *key, const char *val, int line,
@@ -353,6 +366,27 @@ pol_set(struct pol_file *f, const char *key, const char *val, int line,
 		v->lookup_timeout_ms = t * 1000;
 		break;
 	}
+	case PK_RECIPIENT_DELIMITER:
+		/* it decides which site sections apply: the site's to say */
+		if (user_file)
+			return ps_fail(PS_CONFIG, why, whylen,
+				       "recipient-delimiter belongs in the site file");
+		if (f->sec[f->n - 1].scope == SCOPE_ADDRESS)
+			return ps_fail(PS_CONFIG, why, whylen,
+				       "recipient-delimiter belongs in [default] or a [domain] "
+				       "section");
+		if (strcmp(val, "none") == 0)
+			v->recipient_delimiter[0] = '\0';
+		else if (strlen(val) < sizeof(v->recipient_delimiter) &&
+			 strspn(val, delimiter_chars) == strlen(val))
+			snprintf(v->recipient_delimiter, sizeof(v->recipient_delimiter), "%s",
+				 val);
+		else
+			return ps_fail(PS_CONFIG, why, whylen,
+				       "recipient-delimiter must be \"none\" or up to %zu of the "
+				       "characters %s, not \"%.60s\"",
+				       sizeof(v->recipient_delimiter) - 1, delimiter_chars, val);
+		break;
 	case PK_COUNT:
 		break;
 	}
@@ -399,20 +433,46 @@ pol_check(const struct pol_file *f, const char *vks_server, const char *hkp_serv
 	return PS_OK;
 }
 
-/* Does section s apply to addr, and how specific is it (higher wins)? */
-static long
-specificity(const struct pol_section *s, const char *addr)
+/* A recipient as sections are matched: its canonical form, that form
+ * without the extension (recipient-delimiter; "" if none), and its
+ * canonical domain ("" for a bare local part). */
+struct pol_match {
+	char canon[PS_ADDR_CANON_MAX + 1];
+	char base[PS_ADDR_CANON_MAX + 1];
+	const char *dom;
+};
+
+static void
+match_init(struct pol_match *m, const char *addr)
 {
-	const char *at = addr_at(addr), *dom = at ? at + 1 : "";
+	const char *at;
+
+	/* no canonical form (not an address): matched as written, which no
+	 * [address] name is unless it is spelt the same */
+	if (addr_canonical(addr, m->canon, sizeof(m->canon)) < 0)
+		snprintf(m->canon, sizeof(m->canon), "%s", addr);
+	m->base[0] = '\0';
+	at = addr_at(m->canon);
+	m->dom = at != NULL ? at + 1 : "";
+}
+
+/* Does section s apply to m, and how specific is it (higher wins)? */
+static long
+specificity(const struct pol_section *s, const struct pol_match *m)
+{
+	const char *dom = m->dom;
 	size_t dl = strlen(dom), nl = strlen(s->name);
 
 	switch (s->scope) {
 	case SCOPE_DEFAULT:
 		return 1;
 	case SCOPE_ADDRESS:
-		return addr_equal(s->name, addr) ? 1000000 : 0;
+		if (strcmp(s->name, m->canon) == 0)
+			return 1000000;
+		/* the mailbox without its extension, below the full address */
+		return m->base[0] != '\0' && strcmp(s->name, m->base) == 0 ? 900000 : 0;
 	case SCOPE_DOMAIN:
-		return strcasecmp(s->name, dom) == 0 ? 500000 : 0;
+		return dl > 0 && strcasecmp(s->name, dom) == 0 ? 500000 : 0;
 	case SCOPE_WILDCARD:
 		/* *.example.org: any name below example.org, not itself */
 		if (dl > nl + 1 && dom[dl - nl - 1] == '.' &&
@@ -484,6 +544,10 @@ copy_key(struct pol_values *dst, const struct pol_values *src, enum pol_key k)
 	case PK_USER_MAY_LOOSEN:
 		dst->user_may_loosen = src->user_may_loosen;
 		break;
+	case PK_RECIPIENT_DELIMITER:
+		memcpy(dst->recipient_delimiter, src->recipient_delimiter,
+		       sizeof(dst->recipient_delimiter));
+		break;
 	case PK_COUNT:
 		break;
 	}
@@ -491,7 +555,7 @@ copy_key(struct pol_values *dst, const struct pol_values *src, enum pol_key k)
 
 /* For each key, the most specific section of f setting it: index or -1. */
 static void
-pick(const struct pol_file *f, const char *addr, long best_of[PK_COUNT],
+pick(const struct pol_file *f, const struct pol_match *m, long best_of[PK_COUNT],
      int idx[PK_COUNT])
 {
 	for (int k = 0; k < PK_COUNT; k++) {
@@ -499,7 +563,7 @@ pick(const struct pol_file *f, const char *addr, long best_of[PK_COUNT],
 		idx[k] = -1;
 	}
 	for (size_t i = 0; f != NULL && i < f->n; i++) {
-		long sp = specificity(&f->sec[i], addr);
+		long sp = specificity(&f->sec[i], m);
 
 		if (sp == 0)
 			continue;
@@ -546,6 +610,7 @@ not_looser(const struct pol_values *u, const struct pol_values *s, enum pol_key 
 	case PK_LOOKUP_TIMEOUT:
 		return 1;
 	case PK_USER_MAY_LOOSEN:
+	case PK_RECIPIENT_DELIMITER: /* site file only */
 	case PK_COUNT:
 		break;
 	}
@@ -558,10 +623,22 @@ pol_resolve(const struct pol_file *site, const struct pol_file *user,
 {
 	long best[PK_COUNT];
 	int idx[PK_COUNT], uidx[PK_COUNT];
+	struct pol_match m;
 
 	memset(pe, 0, sizeof(*pe));
 	pol_defaults(&pe->v);
-	pick(site, addr, best, idx);
+	match_init(&m, addr);
+	pick(site, &m, best, idx);
+	/* the recipient's delimiter comes from [default] or [domain] sections
+	 * (never [address] ones): with it, [address] sections may also match
+	 * the address without its extension */
+	if (idx[PK_RECIPIENT_DELIMITER] >= 0 &&
+	    addr_strip_extension(m.canon,
+				 site->sec[idx[PK_RECIPIENT_DELIMITER]].v.recipient_delimiter,
+				 m.base, sizeof(m.base)) == 1)
+		pick(site, &m, best, idx);
+	else
+		m.base[0] = '\0';
 	for (int k = 0; k < PK_COUNT; k++) {
 		snprintf(pe->section[k], sizeof(pe->section[k]), "built-in");
 		if (idx[k] < 0)
@@ -573,7 +650,7 @@ pol_resolve(const struct pol_file *site, const struct pol_file *user,
 	}
 	if (user == NULL || user->n == 0)
 		return;
-	pick(user, addr, best, uidx);
+	pick(user, &m, best, uidx);
 	for (int k = 0; k < PK_COUNT; k++) {
 		const struct pol_values *uv;
 
@@ -653,6 +730,10 @@ pol_format(const struct pol_effective *pe, enum pol_key k, char *out, size_t out
 		break;
 	case PK_USER_MAY_LOOSEN:
 		snprintf(out, outlen, "%s", yesno_names[v->user_may_loosen]);
+		break;
+	case PK_RECIPIENT_DELIMITER:
+		snprintf(out, outlen, "%s",
+			 v->recipient_delimiter[0] ? v->recipient_delimiter : "none");
 		break;
 	case PK_COUNT:
 		break;

@@ -8,10 +8,18 @@
  *	[domain example.org], [domain *.example.org] and [address
  *	bob@example.org]. Each sets some of the keys below; for one
  *	recipient, every key is taken from the most specific section that
- *	sets it (address, then exact domain, then the longest matching
- *	wildcard, then [default], then the built-in default): field by
- *	field, so a [domain] section that only sets encrypt leaves every
- *	other key to [default].
+ *	sets it (address, then the address without its extension, then
+ *	exact domain, then the longest matching wildcard, then [default],
+ *	then the built-in default): field by field, so a [domain] section
+ *	that only sets encrypt leaves every other key to [default].
+ *
+ *	Section names and recipients are matched on their canonical form
+ *	(addr_canonical(), addr.h): CEO@Example.com, "ceo"@example.com and
+ *	ceo@example.com are one mailbox, and bücher.example is
+ *	xn--bcher-kva.example; section names are kept in that form. With
+ *	recipient-delimiter (Postfix's recipient_delimiter, from the site
+ *	file's [default] or [domain] sections that apply to the recipient),
+ *	ceo+tag@example.com also falls under [address ceo@example.com].
  *
  *	  encrypt          never < opportunistic < require
  *	  sources          ordered subset of: local pinned dane wkd vks hkp
@@ -25,6 +33,8 @@
  *	  protect-subject  no < yes
  *	  lookup-timeout   1-60 seconds
  *	  user-may-loosen  no | yes (site file only)
+ *	  recipient-delimiter  none | up to 8 characters (site file only, not
+ *	                   in [address] sections)
  *	("<" runs from looser to stricter.)
  *
  *	The user's file (~/.config/postseal/postseal.conf) may only tighten:
@@ -59,6 +69,7 @@ enum pol_key {
 	PK_PROTECT_SUBJECT,
 	PK_LOOKUP_TIMEOUT,
 	PK_USER_MAY_LOOSEN,
+	PK_RECIPIENT_DELIMITER,
 	PK_COUNT
 };
 
@@ -83,14 +94,15 @@ struct pol_values {
 	int protect_subject;
 	long lookup_timeout_ms;
 	int user_may_loosen;
+	char recipient_delimiter[9]; /* "" = none */
 };
 
 enum pol_scope { SCOPE_DEFAULT, SCOPE_DOMAIN, SCOPE_WILDCARD, SCOPE_ADDRESS };
 
 struct pol_section {
 	enum pol_scope scope;
-	char name[PS_ADDR_MAX + 1]; /* domain (lowercased, without "*."),
-				     * or address */
+	char name[PS_ADDR_MAX + 1]; /* canonical (addr_canonical()): domain
+				     * without "*.", or address */
 	int line;
 	struct pol_values v;
 };

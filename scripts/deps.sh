@@ -3,7 +3,7 @@
 # missing. Sourced by scripts/demo and scripts/check.
 
 PS_BUILD_PKGS="gcc make pkg-config ca-certificates libgpgme-dev libcurl4-gnutls-dev libetpan-dev
- libunbound-dev libsqlite3-dev libcmocka-dev nettle-dev libgnutls28-dev"
+ libunbound-dev libsqlite3-dev libcmocka-dev nettle-dev libgnutls28-dev libidn2-dev"
 # what the demo runs: real GnuPG, a private Postfix, mutt as the client
 PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
 # what the tests add: independent OpenPGP readers, git send-email

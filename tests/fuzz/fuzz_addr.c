@@ -1,4 +1,5 @@
-/* libFuzzer target: addr-spec validation and address-list parsing. */
+/* libFuzzer target: addr-spec validation, address-list parsing, and the
+ * canonical (matching) form of addresses and domains. */
 #include "config.h"
 
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include "addr.h"
 #include "envelope.h"
 #include "header.h"
+#include "pslimits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,6 +34,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(s, data, size);
 		s[size] = '\0';
 		envelope_add_arg(&rl, s, why, sizeof(why));
+		{
+			char c[PS_ADDR_CANON_MAX + 1], b[PS_ADDR_CANON_MAX + 1];
+
+			if (addr_canonical(s, c, sizeof(c)) >= 0) {
+				addr_strip_extension(c, "+-.", b, sizeof(b));
+				addr_unicode_domain(c, b, sizeof(b));
+			}
+			addr_canonical_domain(s, c, sizeof(c));
+			addr_same_mailbox(s, "Joe.Doe@b\xc3\xbc" "cher.example");
+		}
 	}
 	rcptlist_free(&rl);
 	return 0;

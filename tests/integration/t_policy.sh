@@ -48,6 +48,44 @@ grep -qx "postseal: carol@example.com: refused: no key, and encrypt = require ($
 nothing_since "$n" "require, no key"
 ok "encrypt = require and no key: nothing sent at all, exit 69, the deciding line named"
 
+# --- one mailbox, other spellings: the same section ---------------------------------
+# Another case, unneeded quotes and (with recipient-delimiter) an extension
+# name the same mailbox, and so does a domain in U-labels or A-labels: none
+# of them may escape the section (RFC 5321 2.4, RFC 5890).
+pconf "[default]
+sources = local
+recipient-delimiter = +
+[address ceo@example.com]
+encrypt = require"
+for r in CEO@example.com '"ceo"@example.com' ceo+board@example.com; do
+	msg "$r"
+	n=$(count)
+	send "$r"
+	[ "$(rc)" = 69 ] || fail "[address ceo@example.com] and $r: exit $(rc), want 69: $(cat "$T/err")"
+	grep -qxF "postseal: $r: refused: no key, and encrypt = require ($T/conf:10 [address ceo@example.com])" "$T/err" ||
+		fail "[address ceo@example.com] and $r: stderr: $(cat "$T/err")"
+	nothing_since "$n" "[address ceo@example.com] and $r"
+done
+ok "[address ceo@example.com] applies to CEO@example.com, \"ceo\"@example.com and ceo+board@example.com (recipient-delimiter = +)"
+
+ulabel=$(printf 'b\xc3\xbccher.example') # bücher.example, whatever the script's encoding
+for dom in "$ulabel" xn--bcher-kva.example; do
+	pconf "[default]
+sources = local
+[domain $dom]
+encrypt = require"
+	for r in "x@$ulabel" X@XN--BCHER-KVA.EXAMPLE; do
+		msg "$r"
+		n=$(count)
+		send "$r"
+		[ "$(rc)" = 69 ] || fail "[domain $dom] and $r: exit $(rc), want 69: $(cat "$T/err")"
+		grep -qF "refused: no key, and encrypt = require ($T/conf:9 [domain xn--bcher-kva.example])" "$T/err" ||
+			fail "[domain $dom] and $r: stderr: $(cat "$T/err")"
+		nothing_since "$n" "[domain $dom] and $r"
+	done
+done
+ok "[domain bücher.example] and [domain xn--bcher-kva.example] both apply to x@bücher.example and X@XN--BCHER-KVA.EXAMPLE"
+
 pconf "[default]
 sources = local
 [domain example.org]

@@ -60,6 +60,40 @@ gpg --homedir "$STORE" --with-colons --list-keys grace@example.com 2>/dev/null |
 gpg --with-colons --list-keys grace@example.com >/dev/null 2>&1 && fail "grace's key went into the user's keyring"
 ok "a key in WKD is found, imported into postseal's keyring only"
 
+# --json while the network is asked: the DNS resolver forks a worker, which
+# must not write a second copy of what stdout holds so far ("[[")
+kf --json --refresh grace@example.com
+[ "$(cat "$T/rc")" = 0 ] || fail "--json: exit $(cat "$T/rc"): $(cat "$T/out" "$T/err")"
+python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+assert len(doc) == 1, doc
+assert doc[0]["address"] == sys.argv[1], doc
+assert doc[0]["fingerprint"] == sys.argv[2], doc
+assert doc[0]["sources"]["wkd"]["asked"] == "network", doc
+assert doc[0]["sources"]["dane"]["asked"] == "network", doc
+' grace@example.com "$(fpr_of grace)" < "$T/out" || fail "--json is not the JSON expected: $(cat "$T/out")"
+ok "postseal-keyfetch --json with network lookups prints one valid JSON document"
+
+# more addresses than one lookup batch (64): the second batch's worker must
+# not repeat the first batch's output either
+many=$(for i in $(seq 1 70); do printf 'many%d@example.com\n' "$i"; done)
+# shellcheck disable=SC2086
+kf --json $many
+python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+got = [d["address"] for d in doc]
+want = ["many%d@example.com" % i for i in range(1, 71)]
+assert got == want, got
+' < "$T/out" || fail "--json, 70 addresses: $(head -c 600 "$T/out")"
+# shellcheck disable=SC2086
+kf $many
+# each address heads exactly one block
+[ "$(grep -o '^many[0-9]*@example.com ' "$T/out" | sort | uniq -u | wc -l)" = 70 ] ||
+	fail "text output, 70 addresses: $(grep -o '^many[0-9]*@example.com ' "$T/out" | sort | uniq -c | sort -rn | head -3)"
+ok "postseal-keyfetch prints each of 70 addresses once (two lookup batches), as text and as JSON"
+
 kf nobody@example.com
 wkdline nobody@example.com | grep -q 'NOT_FOUND (HTTP 404)' || fail "nobody: $(cat "$T/out")"
 # there is no DNS here, so DANE could not answer: WKD's 404 alone does not

@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "harness.h"
+#include "pslimits.h"
 
 static int
 ok(const char *a, int flags)
@@ -108,6 +109,129 @@ equality(void **state)
 	assert_true(addr_equal("\"a@b\"@example.org", "\"a@b\"@Example.org"));
 }
 
+/* canon(in): addr_canonical() must succeed (0) and give want */
+static void
+canon_is(const char *in, const char *want)
+{
+	char out[PS_ADDR_CANON_MAX + 1];
+
+	if (addr_canonical(in, out, sizeof(out)) != 0 || strcmp(out, want) != 0)
+		fail_msg("addr_canonical(\"%s\") = \"%s\", want \"%s\"", in, out, want);
+}
+
+/* The one form addresses are matched on: local part without ASCII case
+ * and unneeded quotes, domain as lower-case A-labels. */
+static void
+canonical(void **state)
+{
+	char out[PS_ADDR_CANON_MAX + 1];
+
+	(void)state;
+	canon_is("Lower@Example.ORG", "lower@example.org");
+	canon_is("lower@example.org", "lower@example.org");
+	canon_is("\"ceo\"@example.com", "ceo@example.com");
+	canon_is("\"CEO\"@Example.com", "ceo@example.com");
+	canon_is("\"first.last\"@example.com", "first.last@example.com");
+	/* a quoted-pair stands for its character */
+	canon_is("\"c\\eo\"@example.com", "ceo@example.com");
+	/* quotes that are needed stay, with only the pairs that are needed */
+	canon_is("\"a b\"@x.org", "\"a b\"@x.org");
+	canon_is("\"A B\"@X.org", "\"a b\"@x.org");
+	canon_is("\"a\\ b\"@x.org", "\"a b\"@x.org");
+	canon_is("\"a@b\"@x.org", "\"a@b\"@x.org");
+	canon_is("\"a\\\"b\"@x.org", "\"a\\\"b\"@x.org");
+	canon_is("\".ceo\"@x.org", "\".ceo\"@x.org");
+	canon_is("\"a..b\"@x.org", "\"a..b\"@x.org");
+	canon_is("\"\"@x.org", "\"\"@x.org");
+	/* U-labels become A-labels (IDNA), in any case */
+	canon_is("x@b\xc3\xbc" "cher.example", "x@xn--bcher-kva.example");
+	canon_is("x@B\xc3\x9c" "CHER.example", "x@xn--bcher-kva.example");
+	canon_is("x@XN--BCHER-KVA.example", "x@xn--bcher-kva.example");
+	canon_is("x@stra\xc3\x9f" "e.de", "x@xn--strae-oqa.de"); /* non-transitional */
+	/* only ASCII letters change case in the local part (as gpg, WKD) */
+	canon_is("J\xc3\x96rg@example.org", "j\xc3\x96rg@example.org");
+	/* an ASCII domain is only lowercased, even where IDNA would refuse it */
+	canon_is("a@ab--cd.example", "a@ab--cd.example");
+	canon_is("a@[IPv6:2001:DB8::1]", "a@[ipv6:2001:db8::1]");
+	canon_is("Root", "root");
+	/* an IDNA2003 symbol: transitional processing still converts it */
+	canon_is("a@\xe2\x98\x83.example", "a@xn--n3h.example");
+	/* not an IDN at all: kept as written, ASCII lowercased, and said so */
+	assert_int_equal(addr_canonical("a@\xff\xfe.EXAMPLE", out, sizeof(out)), 1);
+	assert_string_equal(out, "a@\xff\xfe.example");
+	/* not an address, or no room */
+	assert_int_equal(addr_canonical("a b@x.org", out, sizeof(out)), -1);
+	assert_string_equal(out, "");
+	assert_int_equal(addr_canonical("", out, sizeof(out)), -1);
+	assert_int_equal(addr_canonical("lower@example.org", out, 10), -1);
+	assert_int_equal(addr_canonical("x@b\xc3\xbc" "cher.example", out, 20), -1);
+	/* domains alone */
+	assert_int_equal(addr_canonical_domain("B\xc3\x9c" "cher.Example", out, sizeof(out)), 0);
+	assert_string_equal(out, "xn--bcher-kva.example");
+	assert_int_equal(addr_canonical_domain("Example.ORG", out, sizeof(out)), 0);
+	assert_string_equal(out, "example.org");
+	assert_int_equal(addr_canonical_domain("a..b", out, sizeof(out)), -1);
+	assert_int_equal(addr_canonical_domain("a@b", out, sizeof(out)), -1);
+	assert_int_equal(addr_canonical_domain("[192.0.2.1]", out, sizeof(out)), -1);
+	assert_int_equal(addr_canonical_domain("", out, sizeof(out)), -1);
+}
+
+static void
+same_mailbox(void **state)
+{
+	(void)state;
+	assert_true(addr_same_mailbox("CEO@example.com", "ceo@EXAMPLE.com"));
+	assert_true(addr_same_mailbox("\"ceo\"@example.com", "ceo@example.com"));
+	assert_true(addr_same_mailbox("x@b\xc3\xbc" "cher.example", "X@xn--bcher-kva.example"));
+	assert_false(addr_same_mailbox("ceo+tag@example.com", "ceo@example.com"));
+	assert_false(addr_same_mailbox("\"a b\"@x.org", "ab@x.org"));
+	assert_false(addr_same_mailbox("ceo@example.com", "ceo@example.net"));
+	/* not addresses: compared as addr_equal() does */
+	assert_true(addr_same_mailbox("a b@x.org", "a b@X.org"));
+	assert_false(addr_same_mailbox("a b@x.org", "A b@x.org"));
+}
+
+static void
+extension(void **state)
+{
+	char out[PS_ADDR_CANON_MAX + 1];
+
+	(void)state;
+	assert_int_equal(addr_strip_extension("ceo+tag@example.com", "+", out, sizeof(out)), 1);
+	assert_string_equal(out, "ceo@example.com");
+	/* the first delimiter of the set */
+	assert_int_equal(addr_strip_extension("a-b+c@example.com", "+-", out, sizeof(out)), 1);
+	assert_string_equal(out, "a@example.com");
+	assert_int_equal(addr_strip_extension("ceo@example.com", "+", out, sizeof(out)), 0);
+	assert_string_equal(out, "ceo@example.com");
+	assert_int_equal(addr_strip_extension("ceo+tag@example.com", "", out, sizeof(out)), 0);
+	assert_string_equal(out, "ceo+tag@example.com");
+	/* neither an empty extension nor an empty local part */
+	assert_int_equal(addr_strip_extension("ceo+@example.com", "+", out, sizeof(out)), 0);
+	assert_string_equal(out, "ceo+@example.com");
+	assert_int_equal(addr_strip_extension("+tag@example.com", "+", out, sizeof(out)), 0);
+	assert_string_equal(out, "+tag@example.com");
+	/* a quoted local part: cut inside, quoted again only if needed */
+	assert_int_equal(addr_strip_extension("\"a b+c d\"@x.org", "+", out, sizeof(out)), 1);
+	assert_string_equal(out, "\"a b\"@x.org");
+	assert_int_equal(addr_strip_extension("\"ab+c d\"@x.org", "+", out, sizeof(out)), 1);
+	assert_string_equal(out, "ab@x.org");
+	assert_int_equal(addr_strip_extension("ceo+tag@example.com", "+", out, 5), -1);
+}
+
+static void
+unicode_domain(void **state)
+{
+	char out[PS_ADDR_CANON_MAX + 1];
+
+	(void)state;
+	assert_int_equal(addr_unicode_domain("x@xn--bcher-kva.example", out, sizeof(out)), 1);
+	assert_string_equal(out, "x@b\xc3\xbc" "cher.example");
+	assert_int_equal(addr_unicode_domain("x@example.org", out, sizeof(out)), 0);
+	assert_string_equal(out, "x@example.org");
+	assert_int_equal(addr_unicode_domain("x@xn--bcher-kva.example", out, 8), -1);
+}
+
 static void
 stripping(void **state)
 {
@@ -133,6 +257,10 @@ main(void)
 		cmocka_unit_test(local_only),
 		cmocka_unit_test(equality),
 		cmocka_unit_test(stripping),
+		cmocka_unit_test(canonical),
+		cmocka_unit_test(same_mailbox),
+		cmocka_unit_test(extension),
+		cmocka_unit_test(unicode_domain),
 	};
 
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);

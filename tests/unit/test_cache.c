@@ -66,14 +66,17 @@ answers(void **state)
 	e.fetched = 1000;
 	e.expires = 2000;
 	assert_int_equal(cache_put(c, "Bob@Example.ORG", SRC_WKD, &e), 0);
-	/* the domain in any case finds it; the local part is exact */
+	/* the address in its canonical form (addr_canonical()): any case,
+	 * unneeded quotes, U-labels or A-labels find it */
 	assert_int_equal(cache_get(c, "Bob@example.org", SRC_WKD, &g), 1);
 	assert_int_equal(g.res, LK_FOUND);
 	assert_string_equal(g.fpr, e.fpr);
 	assert_string_equal(g.url, e.url);
 	assert_int_equal(g.fetched, 1000);
 	assert_int_equal(g.expires, 2000);
-	assert_int_equal(cache_get(c, "bob@example.org", SRC_WKD, &g), 0);
+	assert_int_equal(cache_get(c, "bob@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(cache_get(c, "\"BOB\"@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(cache_get(c, "bobby@example.org", SRC_WKD, &g), 0);
 	/* per source */
 	assert_int_equal(cache_get(c, "Bob@example.org", SRC_DANE, &g), 0);
 	/* inconclusive answers are never stored */
@@ -88,6 +91,9 @@ answers(void **state)
 	e.fpr[0] = '\0';
 	assert_int_equal(cache_put(c, "Bob@example.org", SRC_WKD, &e), 0);
 	assert_int_equal(cache_get(c, "Bob@example.org", SRC_WKD, &g), 1);
+	assert_int_equal(g.res, LK_NOT_FOUND);
+	assert_int_equal(cache_put(c, "x@b\xc3\xbc" "cher.example", SRC_WKD, &e), 0);
+	assert_int_equal(cache_get(c, "X@XN--BCHER-KVA.example", SRC_WKD, &g), 1);
 	assert_int_equal(g.res, LK_NOT_FOUND);
 	cache_close(c);
 }
@@ -105,6 +111,9 @@ domains(void **state)
 	assert_int_equal(cache_domain_get(c, "example.net", "no-wkd", 200), 0);
 	/* per kind */
 	assert_int_equal(cache_domain_get(c, "example.net", "no-dnssec", 150), 0);
+	/* a domain in U-labels and in A-labels is one domain */
+	assert_int_equal(cache_domain_put(c, "B\xc3\x9c" "CHER.example", "no-wkd", 100, 200), 0);
+	assert_int_equal(cache_domain_get(c, "xn--bcher-kva.example", "no-wkd", 150), 1);
 	cache_close(c);
 }
 
@@ -156,7 +165,8 @@ pins_and_flush(void **state)
 	assert_string_equal(seen, "dave@example.com frank@example.com ");
 
 	assert_int_equal(cache_domain_put(c, "example.com", "no-dnssec", 0, 1000), 0);
-	assert_int_equal(cache_flush(c, "dave@Example.com"), 0);
+	assert_int_equal(cache_pin_get(c, "DAVE@example.com", &g), 1);
+	assert_int_equal(cache_flush(c, "Dave@Example.com"), 0);
 	assert_int_equal(cache_pin_get(c, "dave@example.com", &g), 0);
 	assert_int_equal(cache_get(c, "dave@example.com", SRC_DANE, (struct cache_entry *)&e), 0);
 	assert_int_equal(cache_domain_get(c, "example.com", "no-dnssec", 5), 0);
@@ -343,6 +353,55 @@ horizon(void **state)
 	assert_int_equal(keyring_key_horizon(NULL, 1000, 5000), 5000);
 }
 
+/* Which key is usable for an address at a given time: a key or an
+ * encryption subkey created after now is not (gpg refuses to encrypt to
+ * it), and a future subkey does not count as the "newest". */
+static void
+usable_in_time(void **state)
+{
+	struct _gpgme_key k;
+	struct _gpgme_subkey pk, enc, later;
+	struct _gpgme_user_id uid;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	memset(&pk, 0, sizeof(pk));
+	memset(&enc, 0, sizeof(enc));
+	memset(&later, 0, sizeof(later));
+	memset(&uid, 0, sizeof(uid));
+	k.subkeys = &pk;
+	k.uids = &uid;
+	uid.email = (char *)"bob@example.org";
+	pk.timestamp = 100;
+	pk.can_sign = 1;
+	pk.next = &enc;
+	enc.timestamp = 200;
+	enc.can_encrypt = 1;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), 200);
+	assert_int_equal(keyring_key_usable(&k, "eve@example.org", 1000), -1);
+	/* a second encryption subkey, made "in the future": not usable yet,
+	 * so the older one stays the newest usable */
+	enc.next = &later;
+	later.timestamp = 5000;
+	later.can_encrypt = 1;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), 200);
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 5000), 5000);
+	/* the only encryption subkey is from the future: no usable key */
+	enc.can_encrypt = 0;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), -1);
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 4999), -1);
+	enc.can_encrypt = 1;
+	/* a primary key from the future, even one gpg did not mark invalid */
+	pk.timestamp = 1500;
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1000), -1);
+	assert_int_equal(keyring_key_usable(&k, "bob@example.org", 1500), 200);
+	/* and the answer for now stands only until the future key becomes
+	 * valid */
+	assert_int_equal(keyring_key_horizon(&k, 1000, 1000 + 86400), 1500);
+	pk.timestamp = 100;
+	assert_int_equal(keyring_key_horizon(&k, 1000, 1000 + 86400), 5000);
+}
+
 int
 main(void)
 {
@@ -355,6 +414,7 @@ main(void)
 		cmocka_unit_test(memo),
 		cmocka_unit_test(stamp),
 		cmocka_unit_test(horizon),
+		cmocka_unit_test(usable_in_time),
 	};
 
 	return cmocka_run_group_tests_name("cache", tests, setup, teardown);

@@ -59,9 +59,11 @@ precedence(void **state)
 							       * domain itself */
 	assert_int_equal(pe.line[PK_NO_KEY], 3);
 	assert_int_equal(pe.v.lookup_timeout_ms, 9000);
-	assert_string_equal(pe.section[PK_MIXED], "[address Bob@example.org]");
-	/* the local part is exact: bob is not Bob */
+	assert_string_equal(pe.section[PK_MIXED], "[address bob@example.org]");
+	/* the local part in any case: bob is Bob (as gpg and WKD match it) */
 	pol_resolve(&site.policy, NULL, "bob@example.org", &pe);
+	assert_int_equal(pe.v.mixed, MX_REFUSE);
+	pol_resolve(&site.policy, NULL, "bobby@example.org", &pe);
 	assert_int_equal(pe.v.mixed, MX_SPLIT);
 	/* a subdomain: the wildcard, not the exact domain */
 	pol_resolve(&site.policy, NULL, "a@x.example.org", &pe);
@@ -181,6 +183,144 @@ errors(void **state)
 			    "p.conf:12: user-may-loosen belongs in [default]\n"
 			    "p.conf:13: unknown key \"bogus\" in a policy section\n");
 	buf_free(&all);
+	config_free(&cf);
+}
+
+/* encrypt for addr under the site file text */
+static enum pol_encrypt
+encrypt_for(const char *text, const char *addr)
+{
+	struct pol_effective pe;
+
+	load(&site, "s.conf", text, 0);
+	pol_resolve(&site.policy, NULL, addr, &pe);
+	snprintf(why, sizeof(why), "%s", pe.section[PK_ENCRYPT]);
+	config_free(&site);
+	return pe.v.encrypt;
+}
+
+/* Sections match on the canonical form of an address: another case,
+ * unneeded quotes, U-labels or A-labels, and (with recipient-delimiter)
+ * an extension do not escape an [address] or [domain] section. */
+static void
+canonical_sections(void **state)
+{
+	static const char ceo[] = "[default]\n"
+				  "recipient-delimiter = +\n"
+				  "[address ceo@example.com]\n"
+				  "encrypt = require\n";
+	static const char ceo_nodelim[] = "[address ceo@example.com]\n"
+					  "encrypt = require\n";
+	static const char *const same[] = {
+		"ceo@example.com",	    "CEO@example.com",	       "Ceo@EXAMPLE.COM",
+		"\"ceo\"@example.com",    "\"CEO\"@Example.com", "\"c\\eo\"@example.com",
+		"ceo+tag@example.com",	    "CEO+Tag@example.com",    "\"ceo+tag\"@example.com",
+	};
+	static const char ulabel[] = "[domain b\xc3\xbc" "cher.example]\nencrypt = require\n";
+	static const char alabel[] = "[domain xn--bcher-kva.example]\nencrypt = require\n";
+	static const char wild[] = "[domain *.b\xc3\xbc" "cher.example]\nencrypt = never\n";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		if (encrypt_for(ceo, same[i]) != ENC_REQUIRE)
+			fail_msg("[address ceo@example.com] does not apply to %s", same[i]);
+		assert_string_equal(why, "[address ceo@example.com]");
+	}
+	/* other mailboxes */
+	assert_int_equal(encrypt_for(ceo, "ceo2@example.com"), ENC_OPPORTUNISTIC);
+	assert_int_equal(encrypt_for(ceo, "ceo@example.net"), ENC_OPPORTUNISTIC);
+	assert_int_equal(encrypt_for(ceo, "ceo-tag@example.com"), ENC_OPPORTUNISTIC);
+	assert_int_equal(encrypt_for(ceo, "\"ceo tag\"@example.com"), ENC_OPPORTUNISTIC);
+	/* without recipient-delimiter an extension is another mailbox */
+	assert_int_equal(encrypt_for(ceo_nodelim, "CEO@example.com"), ENC_REQUIRE);
+	assert_int_equal(encrypt_for(ceo_nodelim, "ceo+tag@example.com"), ENC_OPPORTUNISTIC);
+	/* the full address is more specific than the one without extension */
+	assert_int_equal(encrypt_for("[default]\nrecipient-delimiter = +\n"
+				     "[address ceo@example.com]\nencrypt = require\n"
+				     "[address ceo+news@example.com]\nencrypt = never\n",
+				     "CEO+News@example.com"),
+			 ENC_NEVER);
+	/* a delimiter set per domain (the recipient's domain decides what an
+	 * extension is): the most specific section that sets it */
+	assert_int_equal(encrypt_for("[default]\nrecipient-delimiter = +\n"
+				     "[domain example.com]\nrecipient-delimiter = -\n"
+				     "[address ceo@example.com]\nencrypt = require\n",
+				     "ceo-tag@example.com"),
+			 ENC_REQUIRE);
+	assert_int_equal(encrypt_for("[default]\nrecipient-delimiter = +\n"
+				     "[domain example.com]\nrecipient-delimiter = -\n"
+				     "[address ceo@example.com]\nencrypt = require\n",
+				     "ceo+tag@example.com"),
+			 ENC_OPPORTUNISTIC);
+	assert_int_equal(encrypt_for("[default]\nrecipient-delimiter = +\n"
+				     "[domain example.com]\nrecipient-delimiter = none\n"
+				     "[address ceo@example.com]\nencrypt = require\n",
+				     "ceo+tag@example.com"),
+			 ENC_OPPORTUNISTIC);
+	/* U-label and A-label sections both apply to either spelling */
+	assert_int_equal(encrypt_for(ulabel, "x@b\xc3\xbc" "cher.example"), ENC_REQUIRE);
+	assert_string_equal(why, "[domain xn--bcher-kva.example]");
+	assert_int_equal(encrypt_for(ulabel, "x@B\xc3\x9c" "CHER.example"), ENC_REQUIRE);
+	assert_int_equal(encrypt_for(ulabel, "x@xn--bcher-kva.example"), ENC_REQUIRE);
+	assert_int_equal(encrypt_for(alabel, "x@b\xc3\xbc" "cher.example"), ENC_REQUIRE);
+	assert_int_equal(encrypt_for(alabel, "x@XN--BCHER-KVA.EXAMPLE"), ENC_REQUIRE);
+	assert_int_equal(encrypt_for(alabel, "x@bucher.example"), ENC_OPPORTUNISTIC);
+	assert_int_equal(encrypt_for(wild, "x@mail.b\xc3\xbc" "cher.example"), ENC_NEVER);
+	assert_int_equal(encrypt_for(wild, "x@mail.xn--bcher-kva.example"), ENC_NEVER);
+	assert_int_equal(encrypt_for("[address J\xc3\xb6rg@b\xc3\xbc" "cher.example]\n"
+				     "encrypt = require\n",
+				     "j\xc3\xb6rg@XN--BCHER-KVA.example"),
+			 ENC_REQUIRE);
+}
+
+/* The section names and recipient-delimiter that are refused. */
+static void
+canonical_errors(void **state)
+{
+	struct ps_config cf;
+	struct buf all;
+	static const char text[] =
+		"[domain b\xc3\xbc" "cher.example]\n"		  /* 1 */
+		"[domain xn--bcher-kva.EXAMPLE]\n"		  /* 2 */
+		"[address ceo@example.com]\n"			  /* 3 */
+		"recipient-delimiter = +\n"			  /* 4 */
+		"[address \"CEO\"@Example.com]\n"		  /* 5 */
+		"[domain a.example]\n"				  /* 6 */
+		"recipient-delimiter = +@\n"			  /* 7 */
+		"[domain b.example]\n"				  /* 8 */
+		"recipient-delimiter = a\n"			  /* 9 */
+		"[domain \xff.example]\n"			  /* 10 */
+		"[domain a..example]\n";			  /* 11 */
+	static const char user_text[] = "[default]\nrecipient-delimiter = +\n";
+
+	(void)state;
+	config_defaults(&cf);
+	buf_init(&all, 4096);
+	cf.errors = &all;
+	assert_int_equal(config_parse(&cf, "p.conf", text, strlen(text), why, sizeof(why)),
+			 PS_CONFIG);
+	assert_string_equal(buf_str(&all),
+			    "p.conf:2: duplicate section [domain xn--bcher-kva.EXAMPLE] "
+			    "(first at line 1)\n"
+			    "p.conf:4: recipient-delimiter belongs in [default] or a "
+			    "[domain] section\n"
+			    "p.conf:5: duplicate section [address \"CEO\"@Example.com] "
+			    "(first at line 3)\n"
+			    "p.conf:7: recipient-delimiter must be \"none\" or up to 8 of "
+			    "the characters +-_=.!#$%&'*/?^`{|}~, not \"+@\"\n"
+			    "p.conf:9: recipient-delimiter must be \"none\" or up to 8 of "
+			    "the characters +-_=.!#$%&'*/?^`{|}~, not \"a\"\n"
+			    "p.conf:10: bad domain \"\xff.example\" in section header: "
+			    "not a valid internationalised domain name\n"
+			    "p.conf:11: bad domain \"a..example\" in section header\n");
+	buf_free(&all);
+	config_free(&cf);
+	/* a user's file may not set it: it decides which site sections apply */
+	config_defaults(&cf);
+	cf.user_file = 1;
+	assert_int_equal(config_parse(&cf, "u", user_text, strlen(user_text), why, sizeof(why)),
+			 PS_CONFIG);
+	assert_string_equal(why, "u:2: recipient-delimiter belongs in the site file");
 	config_free(&cf);
 }
 
@@ -332,6 +472,7 @@ main(void)
 		cmocka_unit_test(precedence), cmocka_unit_test(user_file),
 		cmocka_unit_test(errors),     cmocka_unit_test(decisions),
 		cmocka_unit_test(transport), cmocka_unit_test(list),
+		cmocka_unit_test(canonical_sections), cmocka_unit_test(canonical_errors),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
