@@ -493,6 +493,8 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 {
 	struct lk_answer *dns = NULL, *fa[F_KINDS] = {NULL};
 	unsigned char *skip[F_KINDS] = {NULL}, *skip_dane = NULL, *content = NULL;
+	char (*net)[PS_ADDR_MAX + 1] = NULL;
+	char **netp = NULL;
 	struct dane_batch *batch = NULL;
 	struct fetch_set fs;
 	int any_dns = 0, any_http = 0;
@@ -535,13 +537,33 @@ run_network(struct discovery *d, char *const *addrs, size_t n,
 	}
 	/* one resolver for DANE and for every host name of the HTTPS
 	 * lookups: nothing goes to getaddrinfo(), which no deadline stops */
+	/* the names asked on the network carry the domain's A-labels
+	 * (x@bücher.example: openpgpkey.xn--bcher-kva.example); the local
+	 * part stays as written (WKD hashes it lowercased, DANE as is) */
+	net = calloc(n, sizeof(*net));
+	netp = calloc(n + 1, sizeof(*netp));
+	if (net == NULL || netp == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *at = addr_at(addrs[i]);
+		char dom[PS_ADDR_MAX + 1];
+
+		if (at != NULL && addr_canonical_domain(at + 1, dom, sizeof(dom)) == 0 &&
+		    (size_t)(at - addrs[i]) + 1 + strlen(dom) <= PS_ADDR_MAX)
+			ps_why(net[i], sizeof(net[i]), "%.*s@%s", (int)(at - addrs[i]), addrs[i], dom);
+		else
+			snprintf(net[i], sizeof(net[i]), "%s", addrs[i]);
+		netp[i] = net[i];
+	}
 	if (any_dns || any_http)
-		batch = dane_start(addrs, n, &o->dane, dns, skip_dane);
+		batch = dane_start(netp, n, &o->dane, dns, skip_dane);
 	for (int k = 0; k < F_KINDS; k++) {
 		fs.ans[k] = fa[k];
 		fs.skip[k] = skip[k];
 	}
-	if ((any_http || batch != NULL) && wkd_fetch_all(addrs, n, &o->wkd, &fs, batch) < 0) {
+	if ((any_http || batch != NULL) && wkd_fetch_all(netp, n, &o->wkd, &fs, batch) < 0) {
 		dane_finish(batch);
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "the lookups could not be started");
 		goto out;
@@ -664,6 +686,8 @@ out:
 	free(dns);
 	free(skip_dane);
 	free(content);
+	free(net);
+	free(netp);
 	return st;
 }
 

@@ -46,6 +46,11 @@ world_zone example
 world_zone advanced.example
 world_rr openpgpkey.advanced.example A $WEB
 world_site $WEB openpgpkey.advanced.example
+# 15. an internationalised domain (bücher.example in the address, its
+# A-label in DNS and in the WKD host name)
+world_zone xn--bcher-kva.example unsigned
+world_rr openpgpkey.xn--bcher-kva.example A $WEB
+world_site $WEB openpgpkey.xn--bcher-kva.example
 # 2. WKD direct: no openpgpkey host, the apex serves the key
 world_zone direct.example unsigned
 world_rr direct.example A $WEB
@@ -106,6 +111,7 @@ key r4 "Row 4 <r4@dane.example>"
 key r10 "Someone Else <other@otheruid.example>"
 key r11 "Row 11 <r11@expired.example>" expired
 key r13 "Row 13 <r13@memory.example>"
+key r15 "Row 15 <r15@bücher.example>"
 world_wkd_put r1@advanced.example "$W/keys/r1.gpg" || exit 99
 world_wkd_put r2@direct.example "$W/keys/r2.gpg" direct || exit 99
 world_wkd_put r3@redirect.example "$W/keys/r3.gpg" direct www.redirect.example || exit 99
@@ -113,6 +119,7 @@ world_openpgpkey r4@dane.example "$W/keys/r4.gpg" || exit 99
 world_wkd_put r10@otheruid.example "$W/keys/r10.gpg" || exit 99
 world_wkd_put r11@expired.example "$W/keys/r11.gpg" || exit 99
 world_wkd_put r13@memory.example "$W/keys/r13.gpg" || exit 99
+world_wkd_put r15@xn--bcher-kva.example "$W/keys/r15.gpg" || exit 99
 world_blackhole tcp-drop:$DROP:443 udp:$DEAD_NS:53 tcp-drop:$DEAD_NS:53 || exit 99
 world_start || { world_log_tail 10; fail "the world did not start"; }
 printf 'world up in %s s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')"
@@ -254,6 +261,7 @@ ROWS='
 8  r8@shared.example          plaintext     -    gpg  shared hosting: a certificate for another name
 9  r9@wildcard.example        plaintext     -    gpg  wildcard A record, no certificate for openpgpkey.DOMAIN
 10 r10@otheruid.example       plaintext     -    gpg  WKD serves a key for another address
+15 r15@bücher.example         encrypted     r15  -    an internationalised domain (U-label in the address)
 11 r11@expired.example        plaintext     -    gpg  WKD serves an expired key
 12 r12@danetimeout.example    inconclusive  -    -    signed domain, its DANE name server never answers
 14 r14@blackholed.example     inconclusive  -    -    the domain name server never answers (the deadline)
