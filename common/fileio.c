@@ -240,8 +240,14 @@ fds_sanitize(void)
 			}
 		}
 	}
+	fd_close_from(3);
+}
+
+void
+fd_close_from(int low)
+{
 #ifdef HAVE_CLOSE_RANGE
-	if (close_range(3, ~0U, 0) == 0)
+	if (close_range((unsigned)low, ~0U, 0) == 0)
 		return;
 #endif
 	{
@@ -249,7 +255,7 @@ fds_sanitize(void)
 
 		if (max < 0 || max > 65536)
 			max = 65536;
-		for (fd = 3; fd < max; fd++)
+		for (int fd = low; fd < max; fd++)
 			close(fd);
 	}
 }

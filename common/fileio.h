@@ -57,4 +57,7 @@ void env_child_restore(void);
  * copy handed off, the next not yet), "smtp-data" (during SMTP DATA). */
 void crash_point(const char *stage);
 
+/* Close every descriptor from low up. */
+void fd_close_from(int low);
+
 #endif

@@ -1,9 +1,12 @@
 #include "config.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -26,6 +29,18 @@ discovery_init(struct discovery *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
 void
 discovery_close(struct discovery *d)
 {
@@ -34,7 +49,32 @@ discovery_close(struct discovery *d)
 	if (d->store != NULL)
 		gpgme_release(d->store);
 	cache_close(d->cache);
+	if (d->tmpdir[0] != '\0')
+		nftw(d->tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	discovery_init(d);
+}
+
+/* A keyring and cache for this run only, in a new private directory
+ * under $TMPDIR or /tmp: what an account without a usable home gets.
+ * Lookups work as usual; nothing is remembered between runs, pins
+ * included. */
+static enum ps_status
+open_private_store(struct discovery *d, char *path, size_t pathlen, char *why,
+		   size_t whylen)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[2048];
+
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 1024)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/postseal.XXXXXX", tmp);
+	if (mkdtemp(dir) == NULL)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "no place for postseal's keyring: %s: %s", dir, strerror(errno));
+	snprintf(d->tmpdir, sizeof(d->tmpdir), "%s", dir);
+	ps_why(d->storedir, sizeof(d->storedir), "%s/gnupg", dir);
+	ps_why(path, pathlen, "%s/cache.sqlite", dir);
+	return PS_OK;
 }
 
 enum ps_status
@@ -54,14 +94,27 @@ discovery_open_cache(struct discovery *d, char *why, size_t whylen)
 			return ps_fail(PS_CONFIG, why, whylen, "bad keyring path %s",
 				       d->storedir);
 		snprintf(slash, sizeof(path) - (size_t)(slash - path), "/cache.sqlite");
+		/* the admin's choice: a failure here is not papered over */
+		if ((st = store_prepare(d->storedir, why, whylen)) != PS_OK)
+			return st;
 	} else if (store_path(d->storedir, sizeof(d->storedir)) < 0 ||
-		   cache_path(path, sizeof(path)) < 0)
-		return ps_fail(PS_TEMPFAIL, why, whylen,
-			       "no place for postseal's keyring: set HOME or "
-			       "XDG_CACHE_HOME");
+		   cache_path(path, sizeof(path)) < 0 ||
+		   store_prepare(d->storedir, why, whylen) != PS_OK) {
+		/* no HOME, or one that cannot hold it: a private keyring for
+		 * this run (why says what was wrong, for -v) */
+		if (why[0] != '\0')
+			log_debug("%s; using a keyring for this run only", why);
+		else
+			log_debug("no cache directory (HOME and XDG_CACHE_HOME unset); using a "
+				  "keyring for this run only");
+		why[0] = '\0';
+		if ((st = open_private_store(d, path, sizeof(path), why, whylen)) != PS_OK)
+			return st;
+		if ((st = store_prepare(d->storedir, why, whylen)) != PS_OK)
+			return st;
+		return cache_open(path, &d->cache, why, whylen);
+	}
 	/* the cache lives in the keyring's parent directory */
-	if ((st = store_prepare(d->storedir, why, whylen)) != PS_OK)
-		return st;
 	return cache_open(path, &d->cache, why, whylen);
 }
 

@@ -103,6 +103,11 @@ struct discovery {
 	int cache_failed; /* the cache cannot be opened: no memo */
 	char storedir[4096];
 	char userdir[4096]; /* the user's GnuPG home, "" if unknown */
+	/* no usable cache directory (no HOME, an unwritable or missing
+	 * one: cron under systemd, www-data, nobody): postseal's keyring and
+	 * cache live in this private directory for the run only, and
+	 * discovery_close() removes it */
+	char tmpdir[4096];
 };
 
 void discovery_init(struct discovery *d);

@@ -26,6 +26,8 @@ config_defaults(struct ps_config *cf)
 	cf->handoff_timeout = 5L * 60;
 	cf->unknown_max_age = 5L * 86400;
 	cf->delay_warning = 0;
+	snprintf(cf->system_spool, sizeof(cf->system_spool), "%s", PS_SPOOL_DIR);
+	cf->auto_run = 1;
 	pol_file_init(&cf->policy);
 	pol_file_init(&cf->user);
 }
@@ -322,12 +324,26 @@ keyfetch_key(struct parse_state *ps, const char *key, const char *val)
 static enum ps_status
 queue_key(struct parse_state *ps, const char *key, const char *val)
 {
-	static const char *const keys[] = {"spool", "max-queue-age", "unknown-max-age",
-					   "delay-warning", NULL};
+	static const char *const keys[] = {"spool",	      "max-queue-age", "unknown-max-age",
+					   "delay-warning", "system-spool", "auto-run",
+					   NULL};
 	enum ps_status st;
 
 	if ((st = known_key_once(ps, keys, "queue", key)) != PS_OK)
 		return st;
+	if (strcmp(key, "system-spool") == 0) {
+		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->system_spool))
+			return perr(ps, "system-spool must be an absolute path");
+		snprintf(ps->cf->system_spool, sizeof(ps->cf->system_spool), "%s", val);
+		return PS_OK;
+	}
+	if (strcmp(key, "auto-run") == 0) {
+		if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0) {
+			ps->cf->auto_run = val[0] == 'y';
+			return PS_OK;
+		}
+		return perr(ps, "bad value \"%.30s\" for auto-run (yes, no)", val);
+	}
 	if (strcmp(key, "spool") == 0) {
 		if (val[0] != '/' || strlen(val) >= sizeof(ps->cf->queue_spool))
 			return perr(ps, "spool must be an absolute path");

@@ -82,6 +82,8 @@ struct ps_config {
 	long handoff_timeout;	    /* [transport] timeout: seconds the MTA may take */
 	long unknown_max_age;	    /* [queue]: how long a lookup is retried */
 	long delay_warning;	    /* [queue]: warn the sender after, 0: never */
+	char system_spool[PATH_MAX]; /* [queue] system-spool: maildrop/, queue/ */
+	int auto_run;		    /* [queue] auto-run: a submission runs its queue */
 	/* [default], [domain ...], [address ...] */
 	struct pol_file policy;
 	struct pol_file user; /* the user's file, when there is one */

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,8 +47,19 @@ queue_dir(const struct ps_config *cf, char *out, size_t outlen)
 		n = snprintf(out, outlen, "%s/postseal/queue", xdg);
 	else if (home != NULL && home[0] == '/')
 		n = snprintf(out, outlen, "%s/.local/state/postseal/queue", home);
+	else if (geteuid() == 0)
+		/* root without a home (cron, a service): the system queue */
+		return queue_system_dir(cf, out, outlen);
 	else
 		return -1;
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+queue_system_dir(const struct ps_config *cf, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/queue", cf->system_spool);
+
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
@@ -63,17 +76,13 @@ fsync_dir(const char *dir)
 	return r;
 }
 
-/* The queue's directories exist, are ours and private. */
+/* The queue's directories under dir exist, are ours and private. */
 static enum ps_status
-open_queue(const struct ps_config *cf, char *dir, size_t dirlen, char *why,
-	   size_t whylen)
+open_queue_at(const char *dir, char *why, size_t whylen)
 {
 	char sub[PATH_MAX];
 	struct stat st;
 
-	if (queue_dir(cf, dir, dirlen) < 0)
-		return ps_fail(PS_TEMPFAIL, why, whylen,
-			       "no queue directory: set HOME or XDG_STATE_HOME");
 	for (int i = 0; i < 3; i++) {
 		ps_why(sub, sizeof(sub), "%s%s", dir, i == 0 ? "" : i == 1 ? "/tmp" : "/q");
 		if (mkdir_private(sub) < 0)
@@ -85,6 +94,16 @@ open_queue(const struct ps_config *cf, char *dir, size_t dirlen, char *why,
 				       "%s: not a private directory of yours", sub);
 	}
 	return PS_OK;
+}
+
+static enum ps_status
+open_queue(const struct ps_config *cf, char *dir, size_t dirlen, char *why,
+	   size_t whylen)
+{
+	if (queue_dir(cf, dir, dirlen) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "no queue directory: HOME and XDG_STATE_HOME are unset");
+	return open_queue_at(dir, why, whylen);
 }
 
 static int
@@ -100,12 +119,12 @@ copy_rest(int from, int to)
 }
 
 static int
-copy_fd(int from, int to)
+copy_fd(int from, off_t off, int to)
 {
 	char chunk[PS_IO_CHUNK];
 	ssize_t r;
 
-	if (lseek(from, 0, SEEK_SET) < 0)
+	if (lseek(from, off, SEEK_SET) < 0)
 		return -1;
 	while ((r = read_some(from, chunk, sizeof(chunk))) > 0)
 		if (write_all(to, chunk, (size_t)r) < 0)
@@ -134,75 +153,170 @@ open_tmp(const char *tmp)
 	return -1;
 }
 
-enum ps_status
-queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
-	  const char *reason, char *id, size_t idlen, char *why, size_t whylen)
+/* The envelope of a queue file: a short text header, then the copy. */
+static int
+envelope(struct buf *h, const struct queue_env *env, const char *reason, time_t now)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX], qd[PATH_MAX];
-	unsigned char r[6];
-	struct buf h;
-	enum ps_status st;
-	time_t now = time(NULL);
-	int out = -1;
+	char r[PS_WHY_MAX];
 
-	if ((st = open_queue(cf, dir, sizeof(dir), why, whylen)) != PS_OK)
-		return st;
+	buf_printf(h, "%s\ncreated %lld\nsender %s\nsender-given %d\nkind %s\ntls %s\n",
+		   QUEUE_MAGIC, (long long)(env->created ? env->created : now),
+		   env->sender ? env->sender : "", env->sender_given, env->kind,
+		   env->tls_required ? "required" : "opportunistic");
+	if (env->uid >= 0)
+		buf_printf(h, "uid %ld\n", env->uid);
+	if (env->fullname != NULL)
+		buf_printf(h, "fullname %s\n", env->fullname);
+	if (reason != NULL && reason[0] != '\0') {
+		snprintf(r, sizeof(r), "%s", reason);
+		for (char *p = r; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+		buf_printf(h, "reason %s\n", r);
+	}
+	for (size_t i = 0; i < env->nrcpts; i++)
+		buf_printf(h, "%s %s\n", env->blind && env->blind[i] ? "rcpt-blind" : "rcpt",
+			   env->rcpts[i]);
+	buf_puts(h, "\n");
+	return h->failed ? -1 : 0;
+}
+
+static enum ps_status
+new_id(char *id, size_t idlen, time_t now, char *why, size_t whylen)
+{
+	unsigned char r[6];
+
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return ps_fail(PS_TEMPFAIL, why, whylen, "getrandom failed");
 	ps_why(id, idlen, "%lld.%02x%02x%02x%02x%02x%02x", (long long)now, r[0], r[1], r[2],
 	       r[3], r[4], r[5]);
-	ps_why(tmp, sizeof(tmp), "%s/tmp/%s", dir, id);
-	ps_why(dst, sizeof(dst), "%s/q/%s", dir, id);
-	ps_why(qd, sizeof(qd), "%s/q", dir);
-	buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
-	buf_printf(&h, "%s\ncreated %lld\nsender %s\nsender-given %d\nkind %s\ntls %s\n",
-		   QUEUE_MAGIC, (long long)(env->created ? env->created : now),
-		   env->sender ? env->sender : "", env->sender_given, env->kind,
-		   env->tls_required ? "required" : "opportunistic");
-	if (env->fullname != NULL)
-		buf_printf(&h, "fullname %s\n", env->fullname);
-	for (size_t i = 0; i < env->nrcpts; i++)
-		buf_printf(&h, "%s %s\n", env->blind && env->blind[i] ? "rcpt-blind" : "rcpt",
-			   env->rcpts[i]);
-	buf_puts(&h, "\n");
-	if (h.failed) {
-		buf_free(&h);
-		return ps_fail(PS_TEMPFAIL, why, whylen, "queue envelope too large");
-	}
-	out = open_tmp(tmp);
-	if (out < 0 || write_all(out, h.data, h.len) < 0 || copy_fd(fd, out) < 0 ||
+	return PS_OK;
+}
+
+/* Write envelope h and the copy in fd to tmp, synced, then rename it to
+ * dst and sync dstdir: whole or not at all. With state, the entry's
+ * first state is written (in dir) before the rename. */
+static enum ps_status
+write_entry(const char *tmp, const char *dst, const char *dstdir, const struct buf *h,
+	    int fd, off_t off, const char *dir, const char *id, const struct qstate *state,
+	    char *why, size_t whylen)
+{
+	int out = open_tmp(tmp);
+
+	if (out < 0 || write_all(out, h->data, h->len) < 0 || copy_fd(fd, off, out) < 0 ||
 	    fsync(out) < 0) {
 		int e = errno;
 
-		buf_free(&h);
 		if (out >= 0)
 			close(out);
 		unlink(tmp);
-		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot write the queue file %s: %s",
-			       tmp, strerror(e));
-	}
-	buf_free(&h);
-	crash_point("queue-write");
-	/* why it waits, for mailq; a message awaiting its lookup is not
-	 * due before the first backoff */
-	if (reason != NULL && reason[0] != '\0') {
-		struct qstate qs = {0, 0, 0, ""};
-
-		if (strcmp(env->kind, QUEUE_KIND_LOOKUP) == 0)
-			qs.next = now + queue_backoff(1);
-		snprintf(qs.error, sizeof(qs.error), "%s", reason);
-		state_write(dir, id, &qs);
-	}
-	if (rename(tmp, dst) < 0 || (crash_point("queue-rename"), 0) || close(out) < 0 ||
-	    fsync_dir(qd) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		remove_state(dir, id);
-		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot queue %s: %s", id,
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot write the queue file %s: %s", tmp,
 			       strerror(e));
 	}
+	crash_point("queue-write");
+	if (state != NULL)
+		state_write(dir, id, state);
+	if (rename(tmp, dst) < 0 || (crash_point("queue-rename"), 0) ||
+	    /* the maildrop (1733) cannot be opened to sync it: sync the
+	     * file system the entry is on instead */
+	    (fsync_dir(dstdir) < 0 && (errno != EACCES || syncfs(out) < 0))) {
+		int e = errno;
+
+		close(out);
+		unlink(tmp);
+		if (state != NULL)
+			remove_state(dir, id);
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot queue %s: %s", id, strerror(e));
+	}
+	if (close(out) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot queue %s: %s", id,
+			       strerror(errno));
 	return PS_OK;
+}
+
+/* The system maildrop: root's, sticky, writable by all (mode 1733,
+ * like Postfix's maildrop without postdrop). 0 when it is that. */
+static int
+maildrop_ok(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+			       (st.st_mode & S_ISVTX) && (st.st_mode & 0777) == 0733
+		       ? 0
+		       : -1;
+}
+
+/* No queue of our own (no usable home): the entry goes to the system
+ * maildrop, where the system runner picks it up. The file is ours, mode
+ * 0600; the runner takes the owner's uid from the file, not from what
+ * it says. */
+static enum ps_status
+maildrop_put(const struct ps_config *cf, const struct buf *h, int fd, const char *id,
+	     const char *own_why, char *why, size_t whylen)
+{
+	char md[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
+
+	ps_why(md, sizeof(md), "%s/maildrop", cf->system_spool);
+	if (maildrop_ok(md) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "%s; and the system maildrop %s is missing or not mode 1733 "
+			       "owned by root (make install creates it)", own_why, md);
+	ps_why(tmp, sizeof(tmp), "%s/.%s.tmp", md, id);
+	ps_why(dst, sizeof(dst), "%s/%s", md, id);
+	return write_entry(tmp, dst, md, h, fd, 0, NULL, id, NULL, why, whylen);
+}
+
+/* The entry into the queue at dir (open_queue_at() done), the copy
+ * read from fd at off. */
+static enum ps_status
+queue_put_at(const char *dir, const struct queue_env *env, int fd, off_t off,
+	     const char *reason, const struct buf *h, const char *id, time_t now, char *why,
+	     size_t whylen)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX], qd[PATH_MAX];
+	struct qstate qs = {0, 0, 0, ""};
+
+	ps_why(tmp, sizeof(tmp), "%s/tmp/%s", dir, id);
+	ps_why(dst, sizeof(dst), "%s/q/%s", dir, id);
+	ps_why(qd, sizeof(qd), "%s/q", dir);
+	/* a message awaiting its lookup is not due before the first
+	 * backoff */
+	if (strcmp(env->kind, QUEUE_KIND_LOOKUP) == 0)
+		qs.next = now + queue_backoff(1);
+	if (reason != NULL)
+		snprintf(qs.error, sizeof(qs.error), "%s", reason);
+	return write_entry(tmp, dst, qd, h, fd, off, dir, id, &qs, why, whylen);
+}
+
+enum ps_status
+queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
+	  const char *reason, char *id, size_t idlen, char *why, size_t whylen)
+{
+	char dir[PATH_MAX], own[PS_WHY_MAX];
+	struct buf h;
+	enum ps_status st;
+	time_t now = time(NULL);
+
+	if ((st = new_id(id, idlen, now, why, whylen)) != PS_OK)
+		return st;
+	buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
+	if (envelope(&h, env, reason, now) < 0) {
+		buf_free(&h);
+		return ps_fail(PS_TEMPFAIL, why, whylen, "queue envelope too large");
+	}
+	if (open_queue(cf, dir, sizeof(dir), own, sizeof(own)) != PS_OK) {
+		/* cron under systemd, www-data, nobody: the system's */
+		if (cf->queue_spool[0] == '\0' && geteuid() != 0) {
+			st = maildrop_put(cf, &h, fd, id, own, why, whylen);
+			if (st == PS_OK)
+				log_debug("%s; queued in the system maildrop", own);
+		} else
+			st = ps_fail(PS_TEMPFAIL, why, whylen, "%s", own);
+	} else
+		st = queue_put_at(dir, env, fd, 0, reason, &h, id, now, why, whylen);
+	buf_free(&h);
+	return st;
 }
 
 long
@@ -217,6 +331,8 @@ queue_backoff(int n)
 
 struct qfile {
 	time_t created;
+	long uid; /* -1, or the submitter's (maildrop pickup) */
+	char reason[PS_WHY_MAX];
 	char sender[PS_ADDR_MAX + 1];
 	int sender_given;
 	char fullname[PS_FULLNAME_MAX + 1];
@@ -244,12 +360,13 @@ qfile_free(struct qfile *q)
 static int
 qfile_read(int fd, struct qfile *q)
 {
-	char line[PS_ADDR_MAX + 64];
+	char line[PS_WHY_MAX + 64];
 	size_t len = 0, lines = 0;
 	off_t pos = 0;
 	char c;
 
 	memset(q, 0, sizeof(*q));
+	q->uid = -1;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return -1;
 	for (;;) {
@@ -272,6 +389,10 @@ qfile_read(int fd, struct qfile *q)
 			break;
 		} else if (strncmp(line, "created ", 8) == 0) {
 			q->created = (time_t)strtoll(line + 8, NULL, 10);
+		} else if (strncmp(line, "uid ", 4) == 0) {
+			q->uid = strtol(line + 4, NULL, 10);
+		} else if (strncmp(line, "reason ", 7) == 0) {
+			ps_why(q->reason, sizeof(q->reason), "%s", line + 7);
 		} else if (strncmp(line, "sender ", 7) == 0) {
 			ps_why(q->sender, sizeof(q->sender), "%s", line + 7);
 		} else if (strncmp(line, "sender-given ", 13) == 0) {
@@ -496,7 +617,7 @@ requeue(const struct ps_config *cf, int fd, const struct qfile *q,
 {
 	struct queue_env env = {q->sender, q->sender_given,
 				q->has_fullname ? q->fullname : NULL, q->kind,
-				q->tls_required, rcpts, n, blind, q->created};
+				q->tls_required, rcpts, n, blind, q->created, q->uid};
 	char id[64], why[PS_WHY_MAX];
 	int body;
 
@@ -762,19 +883,139 @@ is_id(const char *name)
 }
 
 enum ps_status
-queue_run(const struct ps_config *cf, int force, queue_lookup_fn lookup,
-	  struct queue_stats *qs, char *why, size_t whylen)
+queue_system_prepare(const struct ps_config *cf, char *why, size_t whylen)
 {
-	char dir[PATH_MAX], qd[PATH_MAX], td[PATH_MAX];
+	char md[PATH_MAX], qd[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0)
+		return ps_fail(PS_NOPERM, why, whylen, "the system spool is root's");
+	ps_why(md, sizeof(md), "%s/maildrop", cf->system_spool);
+	if (queue_system_dir(cf, qd, sizeof(qd)) < 0)
+		return ps_fail(PS_CONFIG, why, whylen, "system-spool too long");
+	if ((mkdir(cf->system_spool, 0755) < 0 && errno != EEXIST) ||
+	    lstat(cf->system_spool, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen,
+			       "%s: not a directory of root's that only root can write",
+			       cf->system_spool);
+	if ((st.st_mode & 0755) != 0755)
+		chmod(cf->system_spool, 0755); /* users reach the maildrop */
+	if (mkdir(md, 01733) < 0 && errno != EEXIST)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "cannot create %s: %s", md,
+			       strerror(errno));
+	if (lstat(md, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0)
+		chmod(md, 01733); /* the umask took bits away */
+	if (maildrop_ok(md) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "%s is not a directory of root's", md);
+	return open_queue_at(qd, why, whylen);
+}
+
+/* Move what waits in the maildrop into the system queue (dir). The
+ * submitter's uid comes from the file's owner; the file must be a plain
+ * file with one link, mode 0600, and parse as a queue file. */
+static void
+pickup(const struct ps_config *cf, const char *dir, struct queue_stats *qs)
+{
+	char md[PATH_MAX];
 	struct dirent *de;
-	enum ps_status st;
 	DIR *d;
 
-	memset(qs, 0, sizeof(*qs));
-	if ((st = open_queue(cf, dir, sizeof(dir), why, whylen)) != PS_OK)
-		return st;
-	if ((st = handoff_check(cf, why, whylen)) != PS_OK)
-		return st;
+	ps_why(md, sizeof(md), "%s/maildrop", cf->system_spool);
+	if ((d = opendir(md)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char p[PATH_MAX + 300], id[64], why[PS_WHY_MAX];
+		size_t len = strlen(de->d_name);
+		struct stat sb;
+		struct qfile q;
+		int fd;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ps_why(p, sizeof(p), "%s/%s", md, de->d_name);
+		if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
+			/* not a file (a link, a fifo...): not ours to keep */
+			if (errno == ELOOP)
+				unlink(p);
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd); /* being written */
+			continue;
+		}
+		if (de->d_name[0] == '.') {
+			/* a writer that died (it held the lock while alive) */
+			if (len > 4 && strcmp(de->d_name + len - 4, ".tmp") == 0)
+				unlink(p);
+			close(fd);
+			continue;
+		}
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+		    (sb.st_mode & 07077) != 0 || qfile_read(fd, &q) < 0) {
+			log_warnx("maildrop: %s (uid %ld) is not a queue file; removed", de->d_name,
+				  (long)sb.st_uid);
+			qfile_free(&q);
+			unlink(p);
+			close(fd);
+			continue;
+		}
+		/* no -f: the submitter's login name, as the MTA would have
+		 * taken it from the uid of a sendmail it ran itself */
+		if (!q.sender_given) {
+			struct passwd *pw = getpwuid(sb.st_uid);
+
+			if (pw != NULL && strlen(pw->pw_name) < sizeof(q.sender) &&
+			    addr_check(pw->pw_name, strlen(pw->pw_name), ADDR_LOCAL_OK, NULL, 0) ==
+				    0) {
+				snprintf(q.sender, sizeof(q.sender), "%s", pw->pw_name);
+				q.sender_given = 1;
+			}
+		}
+		{
+			struct queue_env env = {q.sender,	q.sender_given,
+						q.has_fullname ? q.fullname : NULL,
+						q.kind,		q.tls_required,
+						(const char *const *)q.rcpts, q.n,
+						q.blind,	q.created,
+						(long)sb.st_uid};
+
+			struct buf h;
+			time_t now = time(NULL);
+			enum ps_status pst;
+
+			buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
+			pst = new_id(id, sizeof(id), now, why, sizeof(why));
+			if (pst == PS_OK && envelope(&h, &env, q.reason, now) < 0)
+				pst = ps_fail(PS_TEMPFAIL, why, sizeof(why), "envelope too large");
+			if (pst == PS_OK)
+				pst = queue_put_at(dir, &env, fd, q.body, q.reason, &h, id, now, why,
+						   sizeof(why));
+			buf_free(&h);
+			if (pst != PS_OK) {
+				log_warnx("maildrop: %s: %s; left there", de->d_name, why);
+				qs->deferred++;
+			} else {
+				unlink(p);
+				fsync_dir(md);
+				log_info("maildrop: %s from uid %ld (sender <%s>) picked up as %s",
+					 de->d_name, (long)sb.st_uid, q.sender, id);
+			}
+		}
+		qfile_free(&q);
+		close(fd);
+	}
+	closedir(d);
+}
+
+static enum ps_status
+run_dir(const struct ps_config *cf, const char *dir, int force, queue_lookup_fn lookup,
+	struct queue_stats *qs, char *why, size_t whylen)
+{
+	char qd[PATH_MAX], td[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
 	/* half-written files of crashed submissions: never sent; removed
 	 * when no writer holds their lock any more (open_tmp()) */
 	ps_why(td, sizeof(td), "%s/tmp", dir);
@@ -830,20 +1071,41 @@ queue_run(const struct ps_config *cf, int force, queue_lookup_fn lookup,
 }
 
 enum ps_status
-queue_list(const struct ps_config *cf, FILE *out, char *why, size_t whylen)
+queue_run(const struct ps_config *cf, int force, int system, queue_lookup_fn lookup,
+	  struct queue_stats *qs, char *why, size_t whylen)
 {
-	char dir[PATH_MAX], qd[PATH_MAX];
-	struct dirent *de;
+	char dir[PATH_MAX];
 	enum ps_status st;
+
+	memset(qs, 0, sizeof(*qs));
+	if ((st = handoff_check(cf, why, whylen)) != PS_OK)
+		return st;
+	if (system) {
+		struct stat sb;
+
+		/* root's -q: the system spool when there is one; never made here */
+		if (system == 2 && stat(cf->system_spool, &sb) < 0)
+			return PS_OK;
+		if ((st = queue_system_prepare(cf, why, whylen)) != PS_OK ||
+		    queue_system_dir(cf, dir, sizeof(dir)) < 0)
+			return st != PS_OK ? st : PS_CONFIG;
+		pickup(cf, dir, qs);
+	} else if ((st = open_queue(cf, dir, sizeof(dir), why, whylen)) != PS_OK)
+		return st;
+	return run_dir(cf, dir, force, lookup, qs, why, whylen);
+}
+
+/* One line per entry of the queue directory qd (state files in dir,
+ * NULL: none, the maildrop), as mailq does. */
+static void
+list_dir(const char *dir, const char *qd, const char *where, FILE *out, int *count)
+{
+	struct dirent *de;
 	time_t now = time(NULL);
-	int count = 0;
 	DIR *d;
 
-	if ((st = open_queue(cf, dir, sizeof(dir), why, whylen)) != PS_OK)
-		return st;
-	ps_why(qd, sizeof(qd), "%s/q", dir);
 	if ((d = opendir(qd)) == NULL)
-		return ps_fail(PS_TEMPFAIL, why, whylen, "%s: %s", qd, strerror(errno));
+		return;
 	while ((de = readdir(d)) != NULL) {
 		char p[PATH_MAX + 300];
 		struct qfile q;
@@ -854,38 +1116,137 @@ queue_list(const struct ps_config *cf, FILE *out, char *why, size_t whylen)
 		if (!is_id(de->d_name))
 			continue;
 		ps_why(p, sizeof(p), "%s/%s", qd, de->d_name);
-		if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
 			continue;
-		if (qfile_read(fd, &q) < 0) {
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || qfile_read(fd, &q) < 0) {
 			qfile_free(&q);
 			close(fd);
 			continue;
 		}
-		fstat(fd, &sb);
 		close(fd);
-		state_read(dir, de->d_name, &q.st);
-		if (count++ == 0)
+		if (dir != NULL)
+			state_read(dir, de->d_name, &q.st);
+		if (q.st.error[0] == '\0')
+			snprintf(q.st.error, sizeof(q.st.error), "%s", q.reason);
+		if ((*count)++ == 0)
 			fprintf(out, "%-24s %8s %10s  %s\n", "Queue ID", "Age", "Size", "Sender/Recipients");
 		age = (long)(now - q.created);
-		fprintf(out, "%-24s %7ld%c %10lld  %s\n", de->d_name,
+		fprintf(out, "%-24s %7ld%c %10lld  %s%s\n", de->d_name,
 			age < 3600 ? age / 60 : age < 172800 ? age / 3600 : age / 86400,
 			age < 3600 ? 'm' : age < 172800 ? 'h' : 'd',
-			(long long)(sb.st_size - q.body),
-			q.sender[0] ? q.sender : "<>");
+			(long long)(sb.st_size - q.body), q.sender[0] ? q.sender : "<>", where);
+		if (q.uid >= 0 || dir == NULL)
+			fprintf(out, "%45s(from uid %ld)\n", "", q.uid >= 0 ? q.uid : (long)sb.st_uid);
 		if (strcmp(q.kind, QUEUE_KIND_LOOKUP) == 0)
 			fprintf(out, "%45s(awaiting a key lookup: %s%s)\n", "", q.st.error,
 				q.st.attempts ? "; looked up again without result" : "");
-		else if (q.st.error[0] != '\0')
+		else if (q.st.error[0] != '\0' && q.st.attempts > 0)
 			fprintf(out, "%45s(%s; tried %d time%s)\n", "", q.st.error, q.st.attempts,
 				q.st.attempts == 1 ? "" : "s");
+		else if (q.st.error[0] != '\0')
+			fprintf(out, "%45s(%s)\n", "", q.st.error);
 		for (size_t i = 0; i < q.n; i++)
 			fprintf(out, "%45s%s\n", "", q.rcpts[i]);
 		qfile_free(&q);
 	}
 	closedir(d);
+}
+
+enum ps_status
+queue_list(const struct ps_config *cf, FILE *out, char *why, size_t whylen)
+{
+	char dir[PATH_MAX], qd[PATH_MAX], sys[PATH_MAX];
+	enum ps_status st = PS_OK;
+	int count = 0, own;
+
+	own = queue_dir(cf, dir, sizeof(dir)) == 0;
+	if (own) {
+		if ((st = open_queue_at(dir, why, whylen)) != PS_OK)
+			return st;
+		ps_why(qd, sizeof(qd), "%s/q", dir);
+		list_dir(dir, qd, "", out, &count);
+	}
+	/* root: the system queue too (unless that was the own one), and
+	 * what waits in the maildrop for the system runner */
+	if (geteuid() == 0 && queue_system_dir(cf, sys, sizeof(sys)) == 0) {
+		if (!own || strcmp(sys, dir) != 0) {
+			ps_why(qd, sizeof(qd), "%s/q", sys);
+			list_dir(sys, qd, " [system]", out, &count);
+		}
+		ps_why(qd, sizeof(qd), "%s/maildrop", cf->system_spool);
+		list_dir(NULL, qd, " [maildrop]", out, &count);
+	} else if (!own)
+		fprintf(out, "postseal: no queue of your own (HOME is unset); what you submit "
+			     "waits in the system spool, which root lists\n");
 	if (count == 0)
 		fprintf(out, "postseal: the queue is empty\n");
 	else
 		fprintf(out, "-- %d cop%s queued\n", count, count == 1 ? "y" : "ies");
 	return PS_OK;
+}
+
+/* Whether the queue in dir has an entry that is due and older than a
+ * minute (a copy just queued by this very submission is not retried at
+ * once). */
+static int
+kick_due(const char *dir)
+{
+	char qd[PATH_MAX];
+	struct dirent *de;
+	time_t now = time(NULL);
+	int due = 0;
+	DIR *d;
+
+	ps_why(qd, sizeof(qd), "%s/q", dir);
+	if ((d = opendir(qd)) == NULL)
+		return 0;
+	while (!due && (de = readdir(d)) != NULL) {
+		struct qstate st = {0, 0, 0, ""};
+
+		if (!is_id(de->d_name) || now - (time_t)strtoll(de->d_name, NULL, 10) < 60)
+			continue;
+		state_read(dir, de->d_name, &st);
+		due = st.next <= now;
+	}
+	closedir(d);
+	return due;
+}
+
+void
+queue_kick(const struct ps_config *cf, queue_lookup_fn lookup)
+{
+	char dir[PATH_MAX], lock[PATH_MAX + 16], why[PS_WHY_MAX];
+	struct queue_stats qs;
+	struct stat sb;
+	pid_t pid;
+	int fd, null;
+
+	if (!cf->auto_run || queue_dir(cf, dir, sizeof(dir)) < 0 || stat(dir, &sb) < 0 ||
+	    !kick_due(dir))
+		return;
+	if ((pid = fork()) < 0)
+		return;
+	if (pid > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	/* the runner is nobody's child: cron, PHP and mutt wait for no
+	 * one, and no descriptor of theirs stays open */
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		_exit(0);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	fd_close_from(3);
+	ps_why(lock, sizeof(lock), "%s/.runner.lock", dir);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+	    flock(fd, LOCK_EX | LOCK_NB) < 0)
+		_exit(0); /* one runner at a time */
+	log_set_verbose(0);
+	queue_run(cf, 0, 0, lookup, &qs, why, sizeof(why));
+	_exit(0);
 }

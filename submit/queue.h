@@ -50,6 +50,7 @@ struct queue_env {
 	size_t nrcpts;
 	const unsigned char *blind; /* NULL, or per recipient: a Bcc recipient */
 	time_t created;		    /* 0: now; else kept from an older entry */
+	long uid;		    /* -1; the submitter's, for a maildrop pickup */
 };
 
 /* A queued message handed to a queue_lookup_fn. */
@@ -72,7 +73,24 @@ typedef enum ps_status (*queue_lookup_fn)(const struct ps_config *cf,
 					  char *wait_why, size_t wait_whylen, char *why,
 					  size_t whylen);
 
+/* The queue of this process: [queue] spool; else $XDG_STATE_HOME or
+ * $HOME's; else, for root, the system queue; else -1 (queue_put() then
+ * uses the system maildrop). */
 int queue_dir(const struct ps_config *cf, char *out, size_t outlen);
+
+/* SPOOL/queue of [queue] system-spool (configure --with-spool-dir). */
+int queue_system_dir(const struct ps_config *cf, char *out, size_t outlen);
+
+/* Create the system spool as it must be (root only): SPOOL 0755,
+ * SPOOL/maildrop 1733, SPOOL/queue 0700, all root's. */
+enum ps_status queue_system_prepare(const struct ps_config *cf, char *why, size_t whylen);
+
+/* Start a detached runner for this user's own queue when entries in it
+ * are due and older than a minute (one runner at a time: a lock).
+ * [queue] auto-run = no turns it off. */
+struct queue_msg;
+
+void queue_kick(const struct ps_config *cf, queue_lookup_fn lookup);
 
 /* Queue the copy in fd (read from offset 0); id receives its name. */
 enum ps_status queue_put(const struct ps_config *cf, const struct queue_env *env,
@@ -84,10 +102,15 @@ struct queue_stats {
 };
 
 /* lookup: what to do with a message waiting for its key lookup (NULL:
- * such entries are left alone). */
-enum ps_status queue_run(const struct ps_config *cf, int force, queue_lookup_fn lookup,
-			 struct queue_stats *qs, char *why, size_t whylen);
+ * such entries are left alone). With system set (root only), the system
+ * spool: the maildrop is picked up into the system queue first, which
+ * is then run. */
+enum ps_status queue_run(const struct ps_config *cf, int force, int system,
+			 queue_lookup_fn lookup, struct queue_stats *qs, char *why,
+			 size_t whylen);
 
+/* The own queue; for root also the system queue and what waits in the
+ * maildrop. */
 enum ps_status queue_list(const struct ps_config *cf, FILE *out, char *why,
 			  size_t whylen);
 

@@ -557,7 +557,7 @@ deliver_message(const struct ps_config *cf, struct message *m, struct rcptlist *
 		}
 		if (nt > 0) {
 			struct queue_env qe = {in->sender, in->sender_given, in->fullname,
-					       copy_kind_name(cp->kind), tls_req, rest, nt, NULL, 0};
+					       copy_kind_name(cp->kind), tls_req, rest, nt, NULL, 0, -1};
 			char id[64], qwhy[PS_WHY_MAX];
 
 			if (queue_put(cf, &qe, cp->fd, reason, id, sizeof(id), qwhy,
@@ -650,7 +650,7 @@ defer_to_queue(void *ctx, const struct ps_config *cf, const struct message *m,
 		goto out;
 	{
 		struct queue_env qe = {in->sender, in->sender_given, in->fullname,
-				       QUEUE_KIND_LOOKUP, 0, rcpts, deferred->n, blind, 0};
+				       QUEUE_KIND_LOOKUP, 0, rcpts, deferred->n, blind, 0, -1};
 
 		if ((st = queue_put(cf, &qe, fd, dwhy, id, sizeof(id), qwhy, sizeof(qwhy))) !=
 		    PS_OK) {
@@ -732,10 +732,14 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	in.ctx = &in;
 	st = deliver_message(&cf, &m, &rl, &in, &disc, why, whylen);
 out:
-	config_free(&cf);
 	rcptlist_free(&rl);
 	discovery_close(&disc);
 	message_free(&m);
+	/* older entries of this user's queue that are due: a detached
+	 * runner, so that no one has to run the queue by hand */
+	if (st == PS_OK)
+		queue_kick(&cf, submit_retry);
+	config_free(&cf);
 	return st;
 }
 
