@@ -770,6 +770,38 @@ world_blackhole() {
     return 1
 }
 
+# world_resolver_down: the resolver (WORLD_RESOLVER:53) stops answering:
+# unbound is stopped and a black hole takes its address (UDP and TCP),
+# as a resolver that is down behind a firewall looks; world_resolver_up
+# brings unbound back (with an empty cache).
+world_resolver_down() {
+    local p=$W/run/unbound.pid before after
+    if [ -f "$p" ]; then
+        kill -TERM "$(cat "$p")" 2>/dev/null
+        wait "$(cat "$p")" 2>/dev/null
+        rm -f "$p"
+    fi
+    before=$(ls "$W"/run/bh.*.pid 2>/dev/null)
+    world_blackhole "udp:$WORLD_RESOLVER:53" "tcp-drop:$WORLD_RESOLVER:53" || return 1
+    after=$(ls "$W"/run/bh.*.pid 2>/dev/null)
+    comm -13 <(printf '%s\n' "$before" | sort) <(printf '%s\n' "$after" | sort) \
+        > "$W/run/resolver.bh"
+}
+
+world_resolver_up() {
+    local f
+    if [ -s "$W/run/resolver.bh" ]; then
+        while read -r f; do
+            [ -f "$f" ] || continue
+            kill -TERM "$(cat "$f")" 2>/dev/null
+            wait "$(cat "$f")" 2>/dev/null
+            rm -f "$f"
+        done < "$W/run/resolver.bh"
+        rm -f "$W/run/resolver.bh"
+    fi
+    world__unbound_start
+}
+
 world_gpg_key() {
     local name=$1 uid=$2 exp=never faked=() fpr
     if [ "${3:-}" = expired ]; then
