@@ -685,6 +685,9 @@ try_lookup(const struct ps_config *cf, const char *dir, const char *id, int fd,
 		return;
 	}
 	st = lookup(cf, &qm, state, wait_why, sizeof(wait_why), why, sizeof(why));
+	/* a crash here: the entry stays and is tried again (a second copy
+	 * at worst, never none) */
+	crash_point("lookup-retry");
 	for (size_t i = 0; i < q->n; i++) {
 		nw += state[i] == QR_WAIT;
 		np += state[i] == QR_PERM;

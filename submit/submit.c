@@ -499,9 +499,11 @@ deliver_message(const struct ps_config *cf, struct message *m, struct rcptlist *
 		goto out;
 	}
 	/* kept first: if that fails, nothing has been sent yet */
-	if (deferred.n > 0 &&
-	    (st = in->defer(in->ctx, cf, m, &deferred, dwhy, why, whylen)) != PS_OK)
-		goto out;
+	if (deferred.n > 0) {
+		if ((st = in->defer(in->ctx, cf, m, &deferred, dwhy, why, whylen)) != PS_OK)
+			goto out;
+		crash_point("defer");
+	}
 	if (rl->n == 0) {
 		st = partial ? ps_fail(PS_UNAVAILABLE, why, whylen, "%s", partial_why) : PS_OK;
 		goto out;

@@ -126,3 +126,49 @@ grep -q '^Action: delayed' "$W" || fail "delay warning: no Action: delayed"
 sleep 1
 [ "$(count)" = $((before + 1)) ] || fail "the delay warning was sent twice"
 ok "delay-warning: the sender is told once that the message waits; it stays queued"
+
+# --- kill -9 at every stage of a deferral and of its retry: nothing lost --------------
+# alice (local key) goes at once, frank waits for his lookup. A crash
+# before the entry is in q/ leaves nothing sent and nothing queued (the
+# client sees the failure and resends); after it, frank's entry is whole
+# (a resend gives a duplicate at worst, never a loss).
+conf "$DEAD"
+rm -rf "$Q"
+for stage in intake queue-write queue-rename defer encrypt handoff; do
+	rm -rf "$Q"
+	before=$(count)
+	printf 'From: sender@example.com\nTo: alice@example.org, frank@example.net\nSubject: crash %s\n\ncrash body %s\n' "$stage" "$stage" |
+		{ ( POSTSEAL_CRASH_AT=$stage exec "$POSTSEAL" -C "$T/conf" -i -f sender@example.com alice@example.org frank@example.net ); } 2>/dev/null
+	rc=$?
+	[ "$rc" = 137 ] || fail "$stage: exit $rc, want 137 (killed)"
+	sleep 0.5
+	case $stage in
+	intake|queue-write)
+		[ "$(queued)" = 0 ] || fail "$stage: an entry reached q/"
+		[ "$(count)" = "$before" ] || fail "$stage: something was sent" ;;
+	queue-rename|defer|encrypt)
+		[ "$(queued)" = 1 ] || fail "$stage: frank's entry is not whole in q/"
+		[ "$(count)" = "$before" ] || fail "$stage: something was sent" ;;
+	handoff)
+		[ "$(queued)" = 1 ] || fail "$stage: frank's entry is not whole in q/"
+		pf_wait_delivered "$PF" $((before + 1)) || fail "$stage: alice's copy did not arrive" ;;
+	esac
+	if [ "$stage" = queue-write ]; then
+		[ -n "$(ls -A "$Q/tmp")" ] || fail "queue-write: no half-written file in tmp/"
+		"$POSTSEAL" -C "$T/conf" -q || fail "queue-write: -q exit $?"
+		[ -z "$(ls -A "$Q/tmp")" ] || fail "queue-write: the runner left the dead submission's file in tmp/"
+	fi
+done
+# the runner killed right after its second look (DNS back): the entry
+# stays, and the next run sends it again (a duplicate, never a loss)
+conf "$PORT"
+before=$(count)
+{ ( POSTSEAL_CRASH_AT=lookup-retry exec "$POSTSEAL" -C "$T/conf" -q ); } 2>/dev/null
+rc=$?
+[ "$rc" = 137 ] || fail "lookup-retry: exit $rc, want 137"
+[ "$(queued)" = 1 ] || fail "lookup-retry: the entry did not stay"
+"$POSTSEAL" -C "$T/conf" -q || fail "lookup-retry: -q exit $?"
+[ "$(queued)" = 0 ] || fail "lookup-retry: the entry is still queued"
+pf_mailbox "$PF" frank@example.net | xargs -r grep -l 'crash body handoff' > "$T/frank" || true
+[ -s "$T/frank" ] || fail "lookup-retry: frank's message was lost"
+ok "kill -9 at every stage of a deferral (intake, queue write and rename, after queueing, encryption, handoff) and of the runner's second look: nothing lost, nothing sent before its time"

@@ -155,6 +155,7 @@ for stage in intake encrypt queue-write queue-rename; do
 	*) want=$before;;
 	esac
 	pf_wait_delivered "$PF" "$want" || fail "$stage: the whole queued copy was not delivered"
+	[ -z "$(ls -A "$Q/tmp")" ] || fail "$stage: the runner left a dead submission's file in tmp/"
 	sleep 0.5
 	[ "$(count)" = "$want" ] || fail "$stage: $(( $(count) - before )) delivered, want $((want - before))"
 done
@@ -166,7 +167,7 @@ pf_wait_delivered "$PF" $((before + 1)) || fail "handoff: the first copy did not
 sleep 1
 [ "$(count)" = $((before + 1)) ] || fail "handoff: the copy after the crash was sent"
 [ "$(queued)" = "$inq" ] || fail "handoff: something was queued"
-ok "kill -9 during intake, encryption, queue write, queue rename and between two copies: nothing half-sent, nothing half-queued reaches q/, the client sees a failure (and resends: a duplicate at worst, never a loss)"
+ok "kill -9 during intake, encryption, queue write, queue rename and between two copies: nothing half-sent, nothing half-queued reaches q/, the next runner removes what a dead submission left in tmp/, the client sees a failure (and resends: a duplicate at worst, never a loss)"
 
 # --- a full spool: EX_TEMPFAIL, nothing half-written ----------------------------------------
 MNT=$T/full
