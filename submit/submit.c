@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,6 +135,36 @@ gateway_key(struct discovery *d, const char *spec, char *out, size_t outlen, int
 	return PS_OK;
 }
 
+/* A domain of this host: localhost, the host name, /etc/mailname (what
+ * Debian's MTAs append to bare names). Mail there is this site's own:
+ * its keys are local ones, and asking the network about it only makes
+ * it wait when DNS is down. */
+static int
+local_domain(const char *dom)
+{
+	static char host[256], mailname[256];
+	static int ready;
+
+	if (!ready) {
+		int fd;
+
+		ready = 1;
+		if (gethostname(host, sizeof(host)) < 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		if ((fd = open("/etc/mailname", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+			ssize_t n = read_some(fd, mailname, sizeof(mailname) - 1);
+
+			mailname[n > 0 ? n : 0] = '\0';
+			mailname[strcspn(mailname, " \t\r\n")] = '\0';
+			close(fd);
+		}
+	}
+	return strcasecmp(dom, "localhost") == 0 || strcasecmp(dom, "localhost.localdomain") == 0 ||
+	       (host[0] != '\0' && strcasecmp(dom, host) == 0) ||
+	       (mailname[0] != '\0' && strcasecmp(dom, mailname) == 0);
+}
+
 /* Every recipient's key and fate, by its policy (policy.h) and what the
  * key sources say (discover.h). A recipient whose lookup was
  * inconclusive (unknown = defer) moves from l to *deferred, its reason
@@ -181,6 +212,18 @@ decide_recipients(struct rcptlist *l, const struct ps_config *cf,
 			continue; /* nothing is looked up */
 		addrs[nlook] = l->v[i].addr;
 		disc_sources_from_policy(&ds[nlook], &pe[i]);
+		/* this host's own domains: the local keyring (and pins) only,
+		 * unless a [domain] or [address] section says otherwise */
+		if (addr_at(l->v[i].addr) != NULL && local_domain(addr_at(l->v[i].addr) + 1) &&
+		    strncmp(pe[i].section[PK_SOURCES], "[domain", 7) != 0 &&
+		    strncmp(pe[i].section[PK_SOURCES], "[address", 8) != 0) {
+			size_t w = 0;
+
+			for (size_t k = 0; k < ds[nlook].norder; k++)
+				if (ds[nlook].order[k] == SRC_LOCAL || ds[nlook].order[k] == SRC_PINNED)
+					ds[nlook].order[w++] = ds[nlook].order[k];
+			ds[nlook].norder = w;
+		}
 		map[nlook++] = i;
 		/* one loop, one deadline: the longest any recipient allows */
 		if (pe[i].v.lookup_timeout_ms > o.wkd.timeout_ms)

@@ -71,6 +71,17 @@ out=$("$POSTSEAL" -C "$T/conf" -bp)
 grep -q 'awaiting a key lookup' <<<"$out" && grep -q grace@example.com <<<"$out" || fail "mailq: $out"
 ok "DNS down: the copy for alice (local key) goes at once, grace and carol wait in one private queue entry (exit 0, -v line each, mailq says why)"
 
+# --- this host's own domains are not looked up on the network -------------------------
+H=$(hostname)
+printf 'From: sender@example.com\nTo: root@%s\nSubject: local\n\nlocal body\n' "$H" |
+	"$POSTSEAL" -C "$T/conf" -v -i -f sender@example.com "root@$H" > "$T/out" 2> "$T/err"
+rc=$?
+[ "$rc" = 0 ] || fail "root@$H: exit $rc: $(cat "$T/err")"
+grep -q "root@$H: no usable key; sent in plaintext" "$T/err" ||
+	fail "root@$H (this host) waited for the network: $(cat "$T/err")"
+[ "$(queued)" = 1 ] || fail "root@$H was queued"
+ok "mail to this host's own name is not looked up on the network: handed off at once with DNS down"
+
 # --- -bs: 250 for a message accepted this way -----------------------------------------
 printf 'EHLO x\r\nMAIL FROM:<sender@example.com>\r\nRCPT TO:<carol@example.net>\r\nDATA\r\nSubject: bs\r\n\r\nbs body\r\n.\r\nQUIT\r\n' |
 	"$POSTSEAL" -C "$T/conf" -bs > "$T/bs" 2> "$T/bserr"
