@@ -480,6 +480,12 @@ parse_text(struct ps_config *cf, const char *name, const char *text, size_t len,
 		ps.lineno = ps.auth_line;
 		return perr(&ps, "auth needs user and password-command in [transport]");
 	}
+	/* a password goes only over TLS whose certificate verified */
+	if (cf->smtp_auth != SMTP_AUTH_NONE && !cf->smtp_tls_verify) {
+		ps.lineno = ps.auth_line;
+		return perr(&ps, "auth needs tls-verify = yes: a password never goes over TLS "
+				 "that was not verified (set ca-file for a private CA)");
+	}
 	/* a keyserver source needs its server, wherever that is set */
 	{
 		char reason[PS_WHY_MAX];

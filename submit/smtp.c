@@ -258,7 +258,15 @@ smtp_send(const struct ps_config *cf, const char *sender, const char *const *rcp
 	rc = attempt(cf, sender, list, fd, offset, sb.st_size - offset, verify, use_ssl,
 		     password[0] ? password : NULL, &d, errbuf);
 	if (tls_error(rc) && rc != CURLE_USE_SSL_FAILED && need == SMTP_TLS_OPPORTUNISTIC &&
-	    verify) {
+	    verify && password[0] != '\0') {
+		/* a password goes only over TLS whose certificate verified,
+		 * whatever the copy's policy: whoever intercepts with a
+		 * certificate of their own must not get it */
+		log_warnx("%s: TLS certificate not verified (%s); AUTH is configured and the "
+			  "password goes only over verified TLS: nothing sent, the copy is queued",
+			  cf->smtp_host, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	} else if (tls_error(rc) && rc != CURLE_USE_SSL_FAILED && need == SMTP_TLS_OPPORTUNISTIC &&
+		   verify) {
 		/* opportunistic: a bad certificate still beats plaintext */
 		log_warnx("%s: TLS certificate not verified (%s); sending over unverified "
 			  "TLS (this copy's policy allows it)",

@@ -151,6 +151,31 @@ sm_wait_count "$SM" $((n + 1)) 10 || fail "the opportunistic copy did not arrive
 [ "$(sm_env_get "$SM" $((n + 1)) tls)" = true ] || fail "the opportunistic copy went without TLS"
 ok "a bad certificate: tls-required copy queued, nothing sent; opportunistic copy sent over the unverified TLS, logged"
 
+# --- a bad certificate with AUTH configured: no password, nothing sent -------------------
+# (whoever intercepts with a self-signed certificate must not get the
+# relay password, whatever the copy's policy)
+sm_stop "$SM"
+PORT=$(sm_start "$SM" tls=bad auth=optional user=alice password='s3cret pass') ||
+	fail "smtpd (bad cert, AUTH) did not start"
+sconf "$PORT" "" "auth = plain
+user = alice
+password-command = /bin/cat $T/pw"; sed_host
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+n=$(sm_count "$SM")
+a0=$(cat "$SM"/*.log | grep -c ' C: AUTH')
+msg erin@example.net
+send erin@example.net
+[ "$(rc)" = 0 ] || fail "bad cert + AUTH: exit $(rc), want 0 (queued): $(cat "$T/err")"
+[ "$(cat "$SM"/*.log | grep -c ' C: AUTH')" = "$a0" ] ||
+	fail "bad cert + AUTH: the password was sent: $(grep -h ' C: AUTH\|P: AUTH' "$SM"/*.log | tail -3)"
+grep -q 'not verified.*password.*queued\|password.*only over verified TLS' "$T/err" ||
+	fail "bad cert + AUTH: no clear line: $(cat "$T/err")"
+sleep 0.5
+[ "$(sm_count "$SM")" = "$n" ] || fail "bad cert + AUTH: the copy was sent"
+[ "$(queued)" = 1 ] || fail "bad cert + AUTH: not queued"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+ok "a bad certificate with AUTH configured: no password and no message go out; the copy is queued, with a clear line"
+
 # --- smtp-sink: no STARTTLS at all -------------------------------------------------------
 SM2=$T/sink
 SPORT=$(sm_sink_start "$SM2") || fail "smtp-sink did not start"

@@ -95,6 +95,13 @@ errors_with_lines(void **state)
 	assert_int_equal(cf.smtp_auth, SMTP_AUTH_LOGIN);
 	assert_int_equal(parse("[transport]\npassword-command = pass show\n"), PS_CONFIG);
 	assert_int_equal(parse("[transport]\ntls-verify = maybe\n"), PS_CONFIG);
+	/* a password never goes over TLS that was not verified */
+	assert_int_equal(parse("[transport]\nmode = smtp\nhost = smtp.example.org\n"
+			       "tls-verify = no\nauth = plain\nuser = me\n"
+			       "password-command = /usr/bin/pass show mail\n"),
+			 PS_CONFIG);
+	assert_string_equal(why, "t.conf:5: auth needs tls-verify = yes: a password never goes "
+				 "over TLS that was not verified (set ca-file for a private CA)");
 }
 
 static void
