@@ -329,6 +329,52 @@ search_forms(const char *addr, char *store)
 	return k;
 }
 
+int
+keyring_damaged(gpgme_ctx_t ctx, char *why, size_t whylen)
+{
+	static const char *const signs[] = {"keydb_", "error reading key", "invalid packet", "garbled",
+					    "keybox", "read error", "invalid keyring",
+					    "invalid key resource", NULL};
+	gpgme_data_t d = NULL;
+	char *diag, *line;
+	size_t len = 0;
+	int bad = 0;
+
+	/* the engine's diagnostics of the last operation (GPGME_AUDITLOG_DIAG,
+	 * GPGME 1.15): the only place a damaged keyring shows */
+	if (gpgme_data_new(&d) != 0)
+		return 0;
+	if (gpgme_op_getauditlog(ctx, d, GPGME_AUDITLOG_DIAG) != 0) {
+		gpgme_data_release(d);
+		return 0;
+	}
+	if ((diag = gpgme_data_release_and_get_mem(d, &len)) == NULL)
+		return 0;
+	for (size_t pos = 0; pos < len && !bad;) {
+		size_t end = pos;
+		char low[256];
+		size_t k = 0;
+
+		while (end < len && diag[end] != '\n')
+			end++;
+		line = diag + pos;
+		for (; k < end - pos && k < sizeof(low) - 1; k++)
+			low[k] = (char)((line[k] >= 'A' && line[k] <= 'Z') ? line[k] + 32 : line[k]);
+		low[k] = '\0';
+		for (int i = 0; signs[i] != NULL && !bad; i++)
+			if (strstr(low, signs[i]) != NULL) {
+				bad = 1;
+				ps_why(why, whylen,
+				       "the keyring cannot be read whole (%.*s); nothing is sent "
+				       "until it is repaired",
+				       (int)(end - pos > 200 ? 200 : end - pos), line);
+			}
+		pos = end + 1;
+	}
+	gpgme_free(diag);
+	return bad;
+}
+
 enum ps_status
 keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 	       time_t *until, char *why, size_t whylen)
@@ -403,16 +449,21 @@ keyring_lookup(gpgme_ctx_t ctx, char *const *addrs, size_t n, gpgme_key_t *out,
 		free(f);
 		gpgme_key_unref(key);
 	}
-	if (gpgme_err_code(err) != GPG_ERR_EOF) {
+	gpgme_op_keylist_end(ctx);
+	if (gpgme_err_code(err) != GPG_ERR_EOF)
 		st = ps_fail(PS_TEMPFAIL, why, whylen, "listing keys failed: %s",
 			     gpgme_strerror(err));
+	else if (keyring_damaged(ctx, why, whylen))
+		/* gpg lists what it can read and says nothing through GPGME
+		 * about the rest: a key it could not read must not become
+		 * "no key", and so plaintext */
+		st = PS_TEMPFAIL;
+	if (st != PS_OK)
 		for (size_t i = 0; i < n; i++)
 			if (out[i] != NULL) {
 				gpgme_key_unref(out[i]);
 				out[i] = NULL;
 			}
-	}
-	gpgme_op_keylist_end(ctx);
 out:
 	free(patterns);
 	free(best);

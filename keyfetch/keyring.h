@@ -78,4 +78,9 @@ time_t keyring_key_horizon(gpgme_key_t key, time_t now, time_t limit);
  * is not usable (yet): gpg would refuse to encrypt to it. */
 long keyring_key_usable(gpgme_key_t key, const char *addr, time_t now);
 
+/* 1 when gpg said, during the last operation on ctx, that it could not
+ * read part of the keyring (a damaged pubring.kbx lists only what can
+ * be read, and GPGME reports success): why says so. */
+int keyring_damaged(gpgme_ctx_t ctx, char *why, size_t whylen);
+
 #endif
