@@ -332,8 +332,10 @@ search_forms(const char *addr, char *store)
 int
 keyring_damaged(gpgme_ctx_t ctx, char *why, size_t whylen)
 {
-	static const char *const signs[] = {"keydb_", "error reading key", "invalid packet", "garbled",
-					    "keybox", "read error", "invalid keyring",
+	/* what gpg says when it cannot read part of a keyring; "error reading
+	 * key: No public key" is only a pattern without a match */
+	static const char *const signs[] = {"keydb_", "garbled packet", "invalid packet",
+					    "invalid keyblock", "keybox_", "invalid keyring",
 					    "invalid key resource", NULL};
 	gpgme_data_t d = NULL;
 	char *diag, *line;
@@ -361,14 +363,15 @@ keyring_damaged(gpgme_ctx_t ctx, char *why, size_t whylen)
 		for (; k < end - pos && k < sizeof(low) - 1; k++)
 			low[k] = (char)((line[k] >= 'A' && line[k] <= 'Z') ? line[k] + 32 : line[k]);
 		low[k] = '\0';
+		bad = strstr(low, "error reading key") != NULL &&
+		      strstr(low, "no public key") == NULL;
 		for (int i = 0; signs[i] != NULL && !bad; i++)
-			if (strstr(low, signs[i]) != NULL) {
-				bad = 1;
-				ps_why(why, whylen,
-				       "the keyring cannot be read whole (%.*s); nothing is sent "
-				       "until it is repaired",
-				       (int)(end - pos > 200 ? 200 : end - pos), line);
-			}
+			bad = strstr(low, signs[i]) != NULL;
+		if (bad)
+			ps_why(why, whylen,
+			       "the keyring cannot be read whole (%.*s); nothing is sent until it "
+			       "is repaired",
+			       (int)(end - pos > 200 ? 200 : end - pos), line);
 		pos = end + 1;
 	}
 	gpgme_free(diag);

@@ -161,11 +161,17 @@ smtp_session(const struct cli *base)
 			reply("250-ENHANCEDSTATUSCODES");
 			reply("250 SIZE %d", 100 * 1024 * 1024);
 			have_helo = 1;
+			/* a new greeting resets the transaction (RFC 5321
+			 * 4.1.4): its recipients are forgotten, and freed */
+			for (size_t k = 0; k < nrcpt; k++)
+				x_free(&rcpts[k]);
 			have_mail = 0;
 			nrcpt = 0;
 		} else if (strncasecmp(line, "HELO", 4) == 0 && (line[4] == ' ' || !line[4])) {
 			reply("250 %s", host);
 			have_helo = 1;
+			for (size_t k = 0; k < nrcpt; k++)
+				x_free(&rcpts[k]);
 			have_mail = 0;
 			nrcpt = 0;
 		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {

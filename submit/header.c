@@ -60,14 +60,14 @@ line_end(const char *p, size_t len, size_t pos, size_t *next)
 static enum ps_status
 field_push(struct header *h, const struct hfield *hf, char *why, size_t whylen)
 {
+	/* every push, not only when the array grows (it grows to 1024) */
+	if (h->n >= PS_HEADER_FIELDS_MAX)
+		return ps_fail(PS_DATAERR, why, whylen, "more than %d header fields",
+			       PS_HEADER_FIELDS_MAX);
 	if (h->n == h->alloc) {
 		size_t na = h->alloc ? h->alloc * 2 : 32;
 		struct hfield *nf;
 
-		if (h->n >= PS_HEADER_FIELDS_MAX)
-			return ps_fail(PS_DATAERR, why, whylen,
-				       "more than %d header fields",
-				       PS_HEADER_FIELDS_MAX);
 		if ((nf = realloc(h->f, na * sizeof(*nf))) == NULL)
 			return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
 		h->f = nf;

@@ -144,7 +144,10 @@ main(int argc, char **argv)
 	/* the admin's tools: "postseal policy check|explain"; a message to
 	 * local users named policy and check goes with "postseal -- policy
 	 * check" */
-	if (argc >= 3 && strcmp(argv[1], "policy") == 0 &&
+	/* only as "postseal": run as sendmail, "policy check" are two local
+	 * recipients, and a message on stdin must never be dropped */
+	if (argc >= 3 && strcmp(base_name(argv[0]), "postseal") == 0 &&
+	    strcmp(argv[1], "policy") == 0 &&
 	    (strcmp(argv[2], "check") == 0 || strcmp(argv[2], "explain") == 0))
 		return policy_cli(argc - 1, argv + 1);
 	if ((st = cli_parse(argc, argv, &c, why, sizeof(why))) != PS_OK) {

@@ -294,6 +294,19 @@ chmod 600 "$T/bad.conf"
 $T/bad.conf:5: duplicate key \"mixed\" (first at line 4)
 $T/bad.conf:6: unknown section [frob]" ] || fail "policy check: $(cat "$T/check")"
 "$POSTSEAL" policy check "$T/conf" > "$T/check" 2>&1 || fail "policy check of a good file: $(cat "$T/check")"
+# run as sendmail, "policy check" are two local recipients: the message on
+# stdin must reach them, never be dropped by the policy tool
+mkdir -p "$T/sbin"
+ln -sf "$POSTSEAL" "$T/sbin/sendmail"
+cp "$(dirname "$POSTSEAL")/postseal-net.so" "$T/sbin/" 2>/dev/null
+n=$(count)
+printf 'Subject: to policy and check\n\nnot a policy file\n' |
+	"$T/sbin/sendmail" -C "$T/conf" -v policy check > "$T/out" 2> "$T/err"
+r=$?
+[ "$r" = 0 ] || fail "sendmail policy check < msg: exit $r: $(cat "$T/err")"
+grep -q 'no errors' "$T/out" && fail "sendmail policy check < msg ran the policy tool"
+pf_wait_delivered "$PF" $((n + 2)) || fail "sendmail policy check < msg: the message was not delivered to policy and check"
+ok "invoked as sendmail, 'policy check' are recipients: the message on stdin is delivered, not dropped"
 # a broken file stops submissions too
 send alice@example.org
 sed -i 's/^encrypt = require/encrypt = always/' "$T/conf"

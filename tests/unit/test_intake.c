@@ -1,6 +1,7 @@
 /* Intake from stdin into the spool, and line-ending conversion. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include "eolconv.h"
 #include "harness.h"
 #include "intake.h"
+#include "pslimits.h"
 
 static struct message m;
 static char why[256];
@@ -192,6 +194,31 @@ huge_header(void **state)
 	free(in);
 }
 
+/* the documented limit: 1000 fields pass, 1001 do not (the check used
+ * to run only when the field array grew, at 1024) */
+static void
+field_count_limit(void **state)
+{
+	size_t cap = (PS_HEADER_FIELDS_MAX + 2) * 16 + 16, len;
+	char *in = malloc(cap);
+
+	(void)state;
+	for (int want = PS_HEADER_FIELDS_MAX; want <= PS_HEADER_FIELDS_MAX + 1; want++) {
+		len = 0;
+		for (int i = 0; i < want; i++)
+			len += (size_t)snprintf(in + len, cap - len, "X-F%05d: v\n", i);
+		len += (size_t)snprintf(in + len, cap - len, "\nbody\n");
+		if (want == PS_HEADER_FIELDS_MAX) {
+			assert_int_equal(take(in, len, 1), PS_OK);
+			assert_int_equal(m.hdr.n, PS_HEADER_FIELDS_MAX);
+		} else {
+			assert_int_equal(take(in, len, 1), PS_DATAERR);
+			assert_non_null(strstr(why, "more than 1000 header fields"));
+		}
+	}
+	free(in);
+}
+
 static void
 header_add_after_unterminated(void **state)
 {
@@ -267,6 +294,7 @@ main(void)
 		cmocka_unit_test_teardown(uucp_from_line, teardown),
 		cmocka_unit_test_teardown(malformed_header, teardown),
 		cmocka_unit_test_teardown(huge_header, teardown),
+		cmocka_unit_test_teardown(field_count_limit, teardown),
 		cmocka_unit_test_teardown(header_add_after_unterminated, teardown),
 		cmocka_unit_test(eol_conversion),
 	};
