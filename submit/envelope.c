@@ -89,11 +89,6 @@ envelope_add_arg(struct rcptlist *l, const char *arg, char *why, size_t whylen)
 		       arg, reason);
 }
 
-static const char *const address_fields[] = {
-	"From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Resent-From",
-	"Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc", NULL,
-};
-
 static int
 ignore_cb(const char *addr, void *ctx)
 {
@@ -103,13 +98,25 @@ ignore_cb(const char *addr, void *ctx)
 }
 
 enum ps_status
-envelope_check_header(const struct header *h, char *why, size_t whylen)
+envelope_check_header(const struct header *h, int extract, char *why, size_t whylen)
 {
+	static const char *const plain[] = {"To", "Cc", "Bcc", NULL};
+	static const char *const resent[] = {"Resent-To", "Resent-Cc", "Resent-Bcc", NULL};
+	const char *const *fields;
 	enum ps_status st;
 
-	for (size_t k = 0; address_fields[k] != NULL; k++) {
-		st = header_addresses(h, address_fields[k], ADDR_LOCAL_OK,
-				      ignore_cb, NULL, why, whylen);
+	/* as Postfix's sendmail: a field postseal does not take addresses
+	 * from is passed on as it is, parsable or not; only the fields -t
+	 * reads the recipients from must parse, since a recipient that
+	 * cannot be known cannot be matched to a policy */
+	if (!extract)
+		return PS_OK;
+	fields = header_find(h, "Resent-To", 0) >= 0 || header_find(h, "Resent-Cc", 0) >= 0 ||
+				 header_find(h, "Resent-Bcc", 0) >= 0
+			 ? resent
+			 : plain;
+	for (size_t k = 0; fields[k] != NULL; k++) {
+		st = header_addresses(h, fields[k], ADDR_LOCAL_OK, ignore_cb, NULL, why, whylen);
 		if (st != PS_OK)
 			return st;
 	}
@@ -133,13 +140,17 @@ envelope_build(const struct cli *c, const struct header *h,
 	cc = resent ? "Resent-Cc" : "Cc";
 	bcc = resent ? "Resent-Bcc" : "Bcc";
 
+	/* who is visible (To, Cc): from what parses; an address that does
+	 * not counts as blind, which costs a copy, never a disclosure */
 	ctx.l = &visible;
 	ctx.visible = 1;
-	if ((st = header_addresses(h, to, ADDR_LOCAL_OK, add_cb, &ctx, why,
-				   whylen)) != PS_OK ||
-	    (st = header_addresses(h, cc, ADDR_LOCAL_OK, add_cb, &ctx, why,
-				   whylen)) != PS_OK)
+	if (((st = header_addresses(h, to, ADDR_LOCAL_OK, add_cb, &ctx, why, whylen)) !=
+		     PS_OK ||
+	     (st = header_addresses(h, cc, ADDR_LOCAL_OK, add_cb, &ctx, why, whylen)) !=
+		     PS_OK) &&
+	    c->extract)
 		goto out;
+	st = PS_OK;
 	for (int i = 0; i < c->nrcpts; i++)
 		if ((st = envelope_add_arg(out, c->rcpts[i], why, whylen)) != PS_OK)
 			goto out;

@@ -62,8 +62,10 @@ enum ps_status envelope_add_arg(struct rcptlist *l, const char *arg,
 enum ps_status envelope_build(const struct cli *c, const struct header *h,
 			      struct rcptlist *out, char *why, size_t whylen);
 
-/* Check that every address field of the header parses. */
-enum ps_status envelope_check_header(const struct header *h, char *why,
+/* With extract (-t): the fields the recipients come from (To, Cc, Bcc,
+ * or their Resent- forms) parse. Other address fields are passed on as
+ * they are, parsable or not, as Postfix's sendmail does. */
+enum ps_status envelope_check_header(const struct header *h, int extract, char *why,
 				     size_t whylen);
 
 /* Parse and check the -f sender; "" and "<>" are the null sender. */

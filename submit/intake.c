@@ -95,8 +95,15 @@ header_line(struct intake *in, const char *p, size_t n, int complete)
 	}
 	if (first && n >= 5 && memcmp(p, "From ", 5) == 0)
 		return PS_OK; /* UUCP envelope line, as sendmail drops it */
-	if (first && p[0] != ' ' && p[0] != '\t' && !is_field_start(p, n)) {
+	if (first && !is_field_start(p, n)) {
 		/* No header at all: the whole input is body. */
+		in->in_header = 0;
+		return body_write(in, p, n);
+	}
+	if (p[0] != ' ' && p[0] != '\t' && !is_field_start(p, n)) {
+		/* As Postfix's cleanup does: the header ends at the first
+		 * line that is not a field ("Subject: x\nhello\n" from a
+		 * shell script: hello is the body) */
 		in->in_header = 0;
 		return body_write(in, p, n);
 	}

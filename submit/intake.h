@@ -13,7 +13,9 @@
  *	Sendmail conventions: without ignore_dots, a line holding a single
  *	"." ends the message. A leading UUCP "From " line is dropped. When
  *	the first line is not a header field the message has no header and
- *	everything is body.
+ *	everything is body. As in Postfix, the header ends at the first line
+ *	that is neither a field nor a continuation, even without the empty
+ *	line; that line is the first of the body.
  *
  *	Errors: PS_DATAERR for a NUL byte anywhere or an oversized header,
  *	PS_CANTCREAT/PS_IOERR/PS_TEMPFAIL for local trouble.

@@ -749,7 +749,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 			     "-F: full name too long or contains a line break");
 		goto out;
 	}
-	if ((st = envelope_check_header(&m.hdr, why, whylen)) != PS_OK ||
+	if ((st = envelope_check_header(&m.hdr, c->extract, why, whylen)) != PS_OK ||
 	    (st = compose_check_content_type(&m.hdr, why, whylen)) != PS_OK ||
 	    (st = envelope_build(c, &m.hdr, &rl, why, whylen)) != PS_OK)
 		goto out;

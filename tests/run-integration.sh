@@ -15,6 +15,8 @@ tests=("$@")
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	log=$(mktemp /tmp/ps-log.XXXXXX)
+	PS_FAILED=$(mktemp /tmp/ps-failed.XXXXXX)
+	export PS_FAILED
 	start=$(date +%s)
 	bash "$t" > "$log" 2>&1
 	rc=$?
@@ -25,8 +27,15 @@ for t in "${tests[@]}"; do
 		grep -q 'LeakSanitizer has encountered a fatal error' "$log" &&
 		! grep -Eq 'ERROR: (LeakSanitizer: detected|AddressSanitizer)|runtime error:' "$log"; then
 		echo "RETRY: $name (LeakSanitizer's tracer crashed, a known sanitizer fault, not a finding)"
+		: > "$PS_FAILED"
 		bash "$t" > "$log" 2>&1
 		rc=$?
+	fi
+	# a fail() that ran in a subshell (a pipeline, $( )) counts too
+	if [ "$rc" = 0 ] && [ -s "$PS_FAILED" ]; then
+		echo "    (a check failed inside a subshell, and the test went on:)" >> "$log"
+		sed 's/^/    FAIL: /' "$PS_FAILED" >> "$log"
+		rc=1
 	fi
 	secs=$(( $(date +%s) - start ))
 	case $rc in
@@ -41,7 +50,7 @@ for t in "${tests[@]}"; do
 	*) fail=$((fail + 1)); echo "FAIL: $name (exit $rc)"; sed 's/^/    /' "$log";;
 	esac
 	[ "${VERBOSE:-}" = 1 ] && [ $rc = 0 ] && sed 's/^/    /' "$log"
-	rm -f "$log"
+	rm -f "$log" "$PS_FAILED"
 done
 echo "integration: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	message_init(&m);
 	if (intake_read(fd, size > 0 && (data[0] & 1), "/tmp", &m, why, sizeof(why)) ==
 	    PS_OK) {
-		envelope_check_header(&m.hdr, why, sizeof(why));
+		envelope_check_header(&m.hdr, 1, why, sizeof(why));
 		compose_check_content_type(&m.hdr, why, sizeof(why));
 		compose_is_pgp_mime(&m.hdr);
 		message_is_sealed(&m);

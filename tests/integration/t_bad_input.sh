@@ -8,44 +8,46 @@ ps_setup alice
 ps_postfix
 ps_conf "$SENDMAIL"
 
-# expect CODE PATTERN [postseal args...] < input
+# input FORMAT [ARGS]: the next message (printf); expect reads it. No
+# check runs in a pipeline: a failure there would end a subshell only
+input() { printf -- "$@" > "$T/in"; }
+# expect CODE PATTERN [postseal args...]: run postseal on the input
 expect() {
 	local want=$1 pat=$2 rc
 	shift 2
-	"$POSTSEAL" "$@" > "$T/out" 2> "$T/err"
+	"$POSTSEAL" "$@" < "$T/in" > "$T/out" 2> "$T/err"
 	rc=$?
 	[ "$rc" = "$want" ] || fail "postseal $*: exit $rc, want $want ($(cat "$T/err"))"
-	grep -q -- "$pat" "$T/err" || fail "postseal $*: stderr lacks '$pat': $(cat "$T/err")"
+	[ -z "$pat" ] || grep -q -- "$pat" "$T/err" || fail "postseal $*: stderr lacks '$pat': $(cat "$T/err")"
 	[ "$(grep -c . "$T/err")" -le 2 ] || fail "postseal $*: too chatty: $(cat "$T/err")"
 }
 good='From: s@example.com\nTo: alice@example.org\nSubject: hi\n\nbody\n'
 
-printf "$good" | expect 65 'bad recipient address' -C "$T/conf" -i 'alice@exa mple.org'
-printf "$good" | expect 65 'bad recipient address' -C "$T/conf" -i 'alice@example.org;reboot'
-printf "$good" | expect 65 "begins with '-'" -C "$T/conf" -i -- '-oQ/tmp/x@example.org'
-printf "$good" | expect 65 'bad sender' -C "$T/conf" -i -f 'me@@example.com' alice@example.org
+input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i 'alice@exa mple.org'
+input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i 'alice@example.org;reboot'
+input "$good"; expect 65 "begins with '-'" -C "$T/conf" -i -- '-oQ/tmp/x@example.org'
+input "$good"; expect 65 'bad sender' -C "$T/conf" -i -f 'me@@example.com' alice@example.org
 ok "bad addresses: exit 65 (EX_DATAERR) with the reason"
 
-printf 'From: s@example.com\nTo: alice@example.org, <<<\nSubject: x\n\nb\n' |
-	expect 65 'To: header' -C "$T/conf" -t -i
-printf 'From: s@example.com\nSubject: x\nnot a header line\n\nb\n' |
-	expect 65 'header line 3' -C "$T/conf" -i alice@example.org
-printf 'Content-Type: ;;;\nSubject: x\n\nb\n' |
-	expect 65 'Content-Type' -C "$T/conf" -i alice@example.org
+input 'From: s@example.com\nTo: alice@example.org, <<<\nSubject: x\n\nb\n'
+expect 65 'To: header' -C "$T/conf" -t -i
+input 'Content-Type: ;;;\nSubject: x\n\nb\n'
+expect 65 'Content-Type' -C "$T/conf" -i alice@example.org
 ok "unparsable header: exit 65"
 
-printf 'From: s@example.com\nSubject: a\0b\n\nbody\n' |
-	expect 65 'NUL byte in the header' -C "$T/conf" -i alice@example.org
-printf 'From: s@example.com\nSubject: a\n\nbo\0dy\n' |
-	expect 65 'NUL byte in the message body' -C "$T/conf" -i alice@example.org
-head -c 300000 /dev/zero | tr '\0' a | sed 's/^/X-Big: /' |
-	expect 65 'header' -C "$T/conf" -i alice@example.org
+input 'From: s@example.com\nSubject: a\0b\n\nbody\n'
+expect 65 'NUL byte in the header' -C "$T/conf" -i alice@example.org
+input 'From: s@example.com\nSubject: a\n\nbo\0dy\n'
+expect 65 'NUL byte in the message body' -C "$T/conf" -i alice@example.org
+head -c 300000 /dev/zero | tr '\0' a | sed 's/^/X-Big: /' > "$T/in"
+expect 65 'header' -C "$T/conf" -i alice@example.org
 ok "NUL bytes and a huge header: exit 65"
 
-printf "$good" | expect 64 'no recipients' -C "$T/conf" -i
-printf 'Subject: x\n\nb\n' | expect 65 'no recipient addresses' -C "$T/conf" -t -i
-expect 64 'unknown option -z' -z < /dev/null
-expect 64 'requires an argument' -f < /dev/null
+input "$good"; expect 64 'no recipients' -C "$T/conf" -i
+input 'Subject: x\n\nb\n'; expect 65 'no recipient addresses' -C "$T/conf" -t -i
+input ''
+expect 64 'unknown option -z' -z
+expect 64 'requires an argument' -f
 ok "usage errors: exit 64"
 
 # nothing of the above may have reached the MTA
@@ -60,17 +62,17 @@ ok "nothing reached Postfix"
 # --- configuration ----------------------------------------------------------
 printf '[transport]\nmode = sendmail\nsendmail = %s\nbogus = 1\n' "$SENDMAIL" > "$T/bad.conf"
 chmod 600 "$T/bad.conf"
-printf "$good" | expect 78 "bad.conf:4: unknown key" -C "$T/bad.conf" -i alice@example.org
+input "$good"; expect 78 "bad.conf:4: unknown key" -C "$T/bad.conf" -i alice@example.org
 printf '[transport]\nmode = pigeon\n' > "$T/bad.conf"
-printf "$good" | expect 78 "bad.conf:2: bad value" -C "$T/bad.conf" -i alice@example.org
+input "$good"; expect 78 "bad.conf:2: bad value" -C "$T/bad.conf" -i alice@example.org
 ps_conf "$SENDMAIL" "$T/open.conf"
 chmod 666 "$T/open.conf"
-printf "$good" | expect 78 'writable' -C "$T/open.conf" -i alice@example.org
-printf "$good" | expect 78 'No such file' -C "$T/missing.conf" -i alice@example.org
+input "$good"; expect 78 'writable' -C "$T/open.conf" -i alice@example.org
+input "$good"; expect 78 'No such file' -C "$T/missing.conf" -i alice@example.org
 ps_conf /nonexistent/sendmail "$T/nomta.conf"
-printf "$good" | expect 78 'nomta.conf:4' -C "$T/nomta.conf" -i alice@example.org
+input "$good"; expect 78 'nomta.conf:4' -C "$T/nomta.conf" -i alice@example.org
 ps_conf "$POSTSEAL" "$T/loop.conf"
-printf "$good" | expect 78 'postseal itself' -C "$T/loop.conf" -i alice@example.org
+input "$good"; expect 78 'postseal itself' -C "$T/loop.conf" -i alice@example.org
 ok "configuration errors: exit 78 with file:line"
 
 # --- an MTA that fails --------------------------------------------------------
@@ -81,9 +83,14 @@ for code in 75 69; do
 	chmod 755 "$T/mta$code"
 	ps_conf "$T/mta$code" "$T/mta$code.conf"
 done
-printf "$good" | expect 75 'exited with status 75' -C "$T/mta75.conf" -i alice@example.org
-printf "$good" | expect 69 'exited with status 69' -C "$T/mta69.conf" -i alice@example.org
-ok "the MTA's exit code is passed on (75 temporary, 69 permanent)"
+Q=$XDG_STATE_HOME/postseal/queue
+queued() { find "$Q/q" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l; }
+input "$good"; expect 0 '' -C "$T/mta75.conf" -i alice@example.org
+[ "$(queued)" = 1 ] || fail "MTA 75: the copy was not queued"
+input "$good"; expect 69 'exited with status 69' -C "$T/mta69.conf" -i alice@example.org
+[ "$(queued)" = 1 ] || fail "MTA 69: something was queued"
+rm -rf "$Q"
+ok "an MTA's temporary failure (75) queues the copy (exit 0, as Postfix's sendmail accepts); a permanent one (69) is passed on"
 
 # a later copy failing names what was already handed off
 cat > "$T/mta-picky" <<EOF2
@@ -94,10 +101,12 @@ echo "\$@" >> "$T/picky.log"
 EOF2
 chmod 755 "$T/mta-picky"
 ps_conf "$T/mta-picky" "$T/picky.conf"
-printf 'From: s@example.com\nTo: alice@example.org, carol@example.com\nSubject: x\n\nb\n' |
-	expect 75 'already handed off: alice@example.org' -C "$T/picky.conf" -t -i
+input 'From: s@example.com\nTo: alice@example.org, carol@example.com\nSubject: x\n\nb\n'
+expect 0 '' -C "$T/picky.conf" -t -i
 grep -q -- '-i -- alice@example.org' "$T/picky.log" || fail "alice's copy was not handed off first"
-ok "a failed plaintext copy names the encrypted copy already handed off"
+grep -qx 'rcpt carol@example.com' "$Q"/q/[0-9]* || fail "carol's copy was not queued"
+rm -rf "$Q"
+ok "a copy the MTA cannot take now is queued (exit 0); the copy before it was handed off"
 
 # the real sendmail is exec'd with -i -f sender -- rcpts, never -t
 printf "$good" | "$POSTSEAL" -C "$T/picky.conf" -i -f 'me@example.com' -F 'Me Myself' \

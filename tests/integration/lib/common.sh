@@ -20,7 +20,14 @@ LIB=$TESTS/integration/lib
 # shellcheck source=postfix.sh
 . "$LIB/postfix.sh"
 
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+# fail also records the failure in $PS_FAILED (set by run-integration.sh):
+# a fail inside a pipeline or $( ) ends only a subshell, and the test
+# would go on and pass; the harness reads the file, so it cannot
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	[ -n "${PS_FAILED:-}" ] && printf '%s\n' "$*" >> "$PS_FAILED"
+	exit 1
+}
 skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
 ok() { printf 'ok - %s\n' "$*"; }
 
