@@ -92,6 +92,8 @@ if command -v sq >/dev/null; then
 	sq_decrypt "$A" alice > "$T/inner.sq" || fail "sq cannot decrypt"
 	cmp -s "$T/inner.gpg" "$T/inner.sq" || fail "sq and gpg disagree"
 	ok "sq decrypts the same bytes"
+else
+	[ "${CI:-}" = true ] && fail "sq is missing"
 fi
 
 # --- dave: blind, keyed: his own copy ---------------------------------------

@@ -38,10 +38,25 @@ connect-to = ::127.0.0.1:9
 EOF2
 chmod 600 "$T/wkdconf"
 printf 'From: s@example.com\nTo: bob@example.net\nSubject: netmod\n\nthe body\n' > "$T/msg2"
-if [ -e /usr/local/lib/postseal/postseal-net.so ]; then
-	echo "# an installed module exists: the missing-module case is not checked"
+# the module's installed place must be empty for this case: an installed
+# module there would be loaded (and the case silently not tested), so a
+# private mount namespace hides it; without one, under CI, that is a
+# failure, not a skip
+NETMOD_DIR=$(strings "$P" | grep -m1 '/lib/postseal$' || echo /usr/local/lib/postseal)
+run_without_module() { # the program, with nothing at the module's installed place
+	if [ -e "$NETMOD_DIR/postseal-net.so" ]; then
+		mkdir -p "$T/empty"
+		unshare -m --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+			sh "$T/empty" "$NETMOD_DIR" "$P" "$@"
+	else
+		"$P" "$@"
+	fi
+}
+if [ -e "$NETMOD_DIR/postseal-net.so" ] && ! unshare -m --propagation private true 2>/dev/null; then
+	[ "${CI:-}" = true ] && fail "a module is installed in $NETMOD_DIR and no mount namespace hides it"
+	echo "# an installed module exists and cannot be hidden: the missing-module case is not checked"
 else
-	"$P" -C "$T/wkdconf" -i bob@example.net < "$T/msg2" 2> "$T/err"
+	run_without_module -C "$T/wkdconf" -i bob@example.net < "$T/msg2" 2> "$T/err"
 	rc=$?
 	[ "$rc" = 75 ] || fail "lookup without the module: exit $rc, not 75 ($(cat "$T/err"))"
 	grep -q 'cannot load the network code' "$T/err" || fail "no reason given: $(cat "$T/err")"
@@ -52,7 +67,7 @@ fi
 
 cp "$MOD" "$T/bin/postseal-net.so"
 chmod 666 "$T/bin/postseal-net.so"
-"$P" -C "$T/wkdconf" -i bob@example.net < "$T/msg2" 2> "$T/err"
+run_without_module -C "$T/wkdconf" -i bob@example.net < "$T/msg2" 2> "$T/err"
 rc=$?
 [ "$rc" = 75 ] || fail "group/world-writable module: exit $rc, not 75"
 grep -q 'writable by others' "$T/err" || fail "writable module not refused: $(cat "$T/err")"
