@@ -377,6 +377,16 @@ watch_direct(CURLM *m, struct xfer *x, char *const *addrs, const struct wkd_opts
 		return;
 	if (x->ans->dnssec == DNSSEC_UNKNOWN)
 		x->ans->dnssec = dh->dnssec;
+	if (dh->state == HOST_BOGUS && x->st != X_DONE) {
+		/* as without connect-to: a forged answer ends the lookup */
+		if (x->h != NULL) {
+			curl_multi_remove_handle(m, x->h);
+			curl_easy_cleanup(x->h);
+			x->h = NULL;
+		}
+		done(x, LK_BAD, 0, "%s", dh->why);
+		return;
+	}
 	if (dh->state != HOST_NXDOMAIN)
 		return;
 	if (x->h != NULL) {

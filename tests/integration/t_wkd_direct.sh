@@ -13,12 +13,18 @@ mkdir -p "$D"
 dns_zone "$D" example.net || { [ $? = 77 ] && skip "no nsd/ldnsutils here"; fail "zone"; }
 sed -i '/^openpgpkey /d' "$D/zones/example.net.zone"
 dns_zone "$D" example.com
+# example.org: signed, its openpgpkey A record forged after signing (a
+# bogus answer): that must never read as "does not exist"
+dns_zone "$D" example.org
+dns_sign "$D" example.org || fail "sign example.org"
+dns_tamper_a "$D" example.org openpgpkey.example.org || fail "tamper example.org"
 DPORT=$(dns_start "$D") || fail "nsd did not start"
 NG_PORT=$(ng_start "$NG") || { rc=$?; [ "$rc" = 77 ] && skip "no nginx here"; fail "nginx did not start"; }
 
 export XDG_CACHE_HOME=$T/cache
-# no trust anchor: both zones are unsigned, DANE says "insecure"
-: > "$T/no-anchor"
+# example.net and example.com are unsigned ("insecure"); example.org's
+# anchor makes its forged answer bogus
+cp "$D/example.org.anchor" "$T/no-anchor"
 cat > "$T/conf" <<EOF2
 [default]
 lookup-timeout = 3
@@ -56,3 +62,13 @@ grep -q "^grace@example.com $(fpr_of grace)" "$T/out" && fail "the direct method
 awk '$1=="grace@example.com"{on=1;next} /^[^ ]/{on=0} on' "$T/out" |
 	grep -q '^  wkd: NOT_FOUND (HTTP 404) https://openpgpkey.example.com/' || fail "grace: $(cat "$T/out")"
 ok "openpgpkey.example.com exists: its 404 stands, no fallback"
+
+# frank@example.org: a key waits at the direct URL (as an attacker who
+# forged the DNS answer would place it); the bogus answer for
+# openpgpkey.example.org must not send the lookup there
+gpg --dearmor < "$KEYS/frank.pub.asc" > "$T/frank.gpg"
+ng_put_key "$NG" example.org ".well-known/openpgpkey/hu/$(wkd_hash frank@example.org)" "$T/frank.gpg"
+"$KEYFETCH" -C "$T/conf" frank@example.org > "$T/out" 2> "$T/err"
+grep -q '^frank@example.org .* wkd$' "$T/out" && fail "a bogus DNSSEC answer sent WKD to the direct method: $(cat "$T/out")"
+grep -q 'https://example.org/.well-known/openpgpkey/hu/' "$T/out" && fail "the direct URL was asked: $(cat "$T/out")"
+ok "a bogus DNSSEC answer for openpgpkey.DOMAIN never means 'does not exist': the direct method is not used"

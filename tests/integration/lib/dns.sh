@@ -297,6 +297,26 @@ dns_sign() {
     return 0
 }
 
+# dns_tamper_a DIR ZONE OWNER: after signing, change the address of
+# OWNER's A record (its RRSIG no longer matches: a bogus answer, as a
+# forged one would be)
+dns_tamper_a() {
+    dns__check || return $?
+    local d z f own
+    d=$(dns__dir "$1") || return 2
+    z=$(dns__zone "$2") || return 2
+    own=$3
+    f=$d/zones/$z.zone.signed
+    if [ ! -f "$f" ]; then dns_sign "$d" "$z" || return 1; fi
+    [ -f "$f.good" ] || cp "$f" "$f.good" || return 1
+    awk -v o="$own." '
+        $1 == o && $4 == "A" { $5 = ($5 == "127.0.0.2" ? "127.0.0.3" : "127.0.0.2"); n++ }
+        { print }
+        END { if (!n) exit 3 }' "$f.good" > "$f.tmp" || {
+        rm -f "$f.tmp"; dns__err "dns_tamper_a: no A record for $own in $f"; return 1; }
+    mv "$f.tmp" "$f"
+}
+
 dns_tamper() {
     dns__check || return $?
     local d z f n
