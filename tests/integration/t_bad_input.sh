@@ -44,6 +44,9 @@ expect 65 'header' -C "$T/conf" -i alice@example.org
 ok "NUL bytes and a huge header: exit 65"
 
 input "$good"; expect 64 'no recipients' -C "$T/conf" -i
+# a full name with a line break would inject header fields
+input "$good"; expect 64 'line break' -C "$T/conf" -i -F "$(printf 'Eve\nBcc: spy@example.net')" alice@example.org
+input "$good"; expect 64 'line break' -C "$T/conf" -i -F "$(printf 'Eve\rX: y')" alice@example.org
 input 'Subject: x\n\nb\n'; expect 65 'no recipient addresses' -C "$T/conf" -t -i
 input ''
 expect 64 'unknown option -z' -z
@@ -114,3 +117,32 @@ printf "$good" | "$POSTSEAL" -C "$T/picky.conf" -i -f 'me@example.com' -F 'Me My
 tail -n1 "$T/picky.log" | grep -qx -- '-i -f me@example.com -F Me Myself -- alice@example.org' ||
 	fail "MTA argv was: $(tail -n1 "$T/picky.log")"
 ok "the MTA gets -i -f sender -- recipients"
+
+# --- blind recipients never travel in a copy ---------------------------------------
+cat > "$T/cap" <<EOF2
+#!/bin/sh
+cat > "$T/cap-\$\$.msg"
+EOF2
+chmod 755 "$T/cap"
+ps_conf "$T/cap" "$T/cap.conf"
+input 'From: s@example.com\nTo: alice@example.org\nBcc: carol@example.com\nSubject: b\n\nbody\n'
+expect 0 '' -C "$T/cap.conf" -t -i
+input 'From: s@example.com\nTo: bob@example.net\nResent-From: r@example.com\nResent-To: alice@example.org\nResent-Bcc: carol@example.com\nSubject: rb\n\nbody\n'
+expect 0 '' -C "$T/cap.conf" -t -i
+n=$(ls "$T"/cap-*.msg | wc -l)
+[ "$n" -ge 4 ] || fail "blind: $n copies captured, want at least 4"
+for f in "$T"/cap-*.msg; do
+	grep -qi '^Bcc:\|^Resent-Bcc:' "$f" && fail "a handed-off copy carries a Bcc field: $f"
+done
+grep -l 'carol@example.com' "$T"/cap-*.msg > "$T/carol-seen" || true
+[ -s "$T/carol-seen" ] && fail "the blind recipient is named in a copy: $(cat "$T/carol-seen")"
+ok "Bcc and Resent-Bcc are removed from every copy handed off, and the blind recipient is named in none"
+
+# Date and Message-ID are added when missing, once
+rm -f "$T"/cap-*.msg
+input 'From: s@example.com\nTo: carol@example.com\nSubject: nd\n\nbody\n'
+expect 0 '' -C "$T/cap.conf" -i carol@example.com
+f=$(ls "$T"/cap-*.msg)
+[ "$(sed '/^$/q' "$f" | grep -c '^Date: ')" = 1 ] || fail "no Date added (or two): $(cat "$f")"
+[ "$(sed '/^$/q' "$f" | grep -c '^Message-ID: <[^@ ]*@[^@ ]*>$')" = 1 ] || fail "no Message-ID added (or two): $(cat "$f")"
+ok "a message without Date and Message-ID gets one of each"

@@ -227,6 +227,24 @@ ng_host_mode "$NG" openpgpkey.example.net normal
 pf_wait_delivered "$PF" $((before + 3)) || fail "carol's second copy did not arrive"
 ok "proven no-key (secure NXDOMAIN + WKD 404) is plaintext, and cached: no request the second time"
 
+# ... until the negative answer expires: then the server is asked again
+# (a recipient who publishes a key must get encrypted mail)
+python3 - "$XDG_CACHE_HOME/postseal/cache.sqlite" <<'PY' || fail "could not age the cache"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("UPDATE answer SET expires = 1 WHERE addr = 'carol@example.net'").rowcount
+db.execute("UPDATE domain SET expires = 1 WHERE domain = 'example.net' AND what LIKE 'no-%'")
+db.commit()
+sys.exit(0 if n > 0 else 1)
+PY
+n0=$(access_count "$hc")
+send conf carol@example.net
+[ "$(cat "$T/rc")" = 0 ] || fail "carol (expired no-key): exit $(cat "$T/rc"): $(cat "$T/err")"
+[ "$(access_count "$hc")" -gt "$n0" ] || fail "an expired NOT_FOUND was still used: the WKD server was not asked"
+pf_wait_delivered "$PF" $((before + 4)) || fail "carol's third copy did not arrive"
+before=$((before + 1)) # the extra copy, for the counts below
+ok "an expired cached NOT_FOUND is asked again"
+
 # example.com has no WKD at all (grace's key is in DANE only): her lookup
 # found its policy file missing, so the domain is cached as "no WKD"
 n0=$(grep -c 'openpgpkey.example.com' "$NG/access.log" 2>/dev/null || true)

@@ -76,7 +76,13 @@ python3 "$LIB/mimecheck.py" "$T/inner.gpg" \
 	--param hp=cipher --param protected-headers=v1 \
 	--no-header Bcc --text "$T/body" || fail "protected headers"
 grep -q 'dave@\|erin@' "$T/inner.gpg" && fail "the inner part names a blind recipient"
-ok "gpg decrypts the body and the protected headers as submitted"
+# the message had no Date: postseal added one before encrypting, so the
+# protected header has it and the MTA adds no other outside
+idate=$(tr -d '\r' < "$T/inner.gpg" | sed -n '/^$/q; s/^Date: //p')
+odate=$(header_of "$A" | sed -n 's/^Date: //p')
+[ -n "$idate" ] || fail "the protected header has no Date"
+[ "$idate" = "$odate" ] || fail "inner Date [$idate] differs from the outer one [$odate]"
+ok "gpg decrypts the body and the protected headers as submitted; the Date postseal added is the same inside and out"
 
 # --- and with independent implementations -----------------------------------
 if command -v rnp >/dev/null; then

@@ -214,6 +214,36 @@ gpg --with-colons --list-keys dave@example.org >/dev/null 2>&1 && fail "the gate
 n=$(count)
 ok "gateway-key: a recipient without a key gets a copy encrypted to the domain's gateway key"
 
+# a gateway key that is revoked or expired: the admin's configuration is
+# wrong (78), not a temporary state (75) to be retried forever
+GK=$T/gk; mkdir -m 700 "$GK"
+gpg --homedir "$GK" --batch -q --passphrase '' --quick-gen-key 'Gw <gw@example.com>' ed25519 sign never 2>/dev/null
+GF=$(gpg --homedir "$GK" --with-colons --list-keys gw@example.com 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+gpg --homedir "$GK" --batch -q --passphrase '' --quick-add-key "$GF" cv25519 encr never 2>/dev/null
+sed 's/^:-----BEGIN/-----BEGIN/' "$GK/openpgp-revocs.d/$GF.rev" | gpg --homedir "$GK" --batch -q --import 2>/dev/null
+gpg --homedir "$GK" --export "$GF" > "$T/gw-revoked.gpg"
+gpg --homedir "$GK" --batch -q --passphrase '' --faked-system-time 20200101T000000 \
+	--quick-gen-key 'Gx <gx@example.com>' ed25519 sign 2020-06-01 2>/dev/null
+XF=$(gpg --homedir "$GK" --with-colons --list-keys gx@example.com 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+gpg --homedir "$GK" --batch -q --passphrase '' --faked-system-time 20200101T000001 \
+	--quick-add-key "$XF" cv25519 encr 2020-06-01 2>/dev/null
+gpg --homedir "$GK" --export "$XF" > "$T/gw-expired.gpg"
+gpgconf --homedir "$GK" --kill all
+for kind in revoked expired; do
+	[ -s "$T/gw-$kind.gpg" ] || fail "could not make the $kind gateway key"
+	pconf "[default]
+sources = local
+[domain example.com]
+encrypt = require
+gateway-key = $T/gw-$kind.gpg"
+	msg carol@example.com
+	send carol@example.com
+	[ "$(rc)" = 78 ] || fail "gateway key $kind: exit $(rc), want 78: $(cat "$T/err")"
+	grep -q 'cannot encrypt' "$T/err" || fail "gateway key $kind: no reason: $(cat "$T/err")"
+	nothing_since "$n" "gateway key $kind"
+done
+ok "a revoked or an expired gateway key is a configuration error (78), nothing sent"
+
 # --- encrypt = never, encrypt-to-self, protect-subject --------------------------------
 pconf "[default]
 sources = local

@@ -193,6 +193,28 @@ for _ in $(seq 30); do [ "$(sm_sink_count "$SM2")" = 1 ] && break; sleep 0.1; do
 [ "$(sm_sink_count "$SM2")" = 1 ] || fail "the opportunistic copy did not reach smtp-sink"
 ok "a relay without STARTTLS: the tls-required copy is not sent (queued); an opportunistic one is"
 
+# AUTH configured and a relay that offers AUTH but no STARTTLS: the
+# password (and the copy) never go in the clear, whatever the copy's
+# policy; the copy waits in the queue
+SM3=$T/plainauth
+NPORT=$(sm_start "$SM3" tls=none auth=optional user=alice password='s3cret pass') ||
+	fail "smtpd (no TLS, AUTH) did not start"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+sconf "$NPORT" "" "auth = plain
+user = alice
+password-command = /bin/cat $T/pw"; sed_host
+c0=$(sm_count "$SM3")
+msg erin@example.net
+send erin@example.net
+[ "$(rc)" = 0 ] || fail "no STARTTLS + AUTH: exit $(rc), want 0 (queued): $(cat "$T/err")"
+sleep 0.5
+grep -q ' C: AUTH' "$SM3"/*.log && fail "no STARTTLS + AUTH: the password went in the clear: $(grep -h 'AUTH' "$SM3"/*.log | tail -3)"
+[ "$(sm_count "$SM3")" = "$c0" ] || fail "no STARTTLS + AUTH: the copy went over a plain connection"
+[ "$(queued)" = 1 ] || fail "no STARTTLS + AUTH: not queued"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+sm_stop "$SM3"
+ok "AUTH configured and a relay without STARTTLS: no password and no copy go in the clear; the copy is queued"
+
 # --- a STARTTLS-stripping proxy ------------------------------------------------------------
 sm_stop "$SM"
 PORT=$(sm_start "$SM" tls=good) || fail "smtpd did not restart"

@@ -40,6 +40,33 @@ static const char site_text[] =
 	"[domain example.net]\n"			/* 14 */
 	"sources = local wkd\n";				/* 15 */
 
+/* [address] outranks [domain] when both set the same key, whichever
+ * comes first in the file */
+static void
+address_beats_domain(void **state)
+{
+	struct pol_effective pe;
+
+	(void)state;
+	load(&site, "site.conf",
+	     "[domain example.org]\nmixed = plaintext\nencrypt = require\n"
+	     "[address bob@example.org]\nmixed = refuse\nencrypt = opportunistic\n",
+	     0);
+	pol_resolve(&site.policy, NULL, "bob@example.org", &pe);
+	assert_int_equal(pe.v.mixed, MX_REFUSE);
+	assert_int_equal(pe.v.encrypt, ENC_OPPORTUNISTIC);
+	load(&site, "site.conf",
+	     "[address bob@example.org]\nmixed = refuse\nencrypt = opportunistic\n"
+	     "[domain example.org]\nmixed = plaintext\nencrypt = require\n",
+	     0);
+	pol_resolve(&site.policy, NULL, "bob@example.org", &pe);
+	assert_int_equal(pe.v.mixed, MX_REFUSE);
+	assert_int_equal(pe.v.encrypt, ENC_OPPORTUNISTIC);
+	pol_resolve(&site.policy, NULL, "carol@example.org", &pe);
+	assert_int_equal(pe.v.mixed, MX_PLAINTEXT);
+	assert_int_equal(pe.v.encrypt, ENC_REQUIRE);
+}
+
 static void
 precedence(void **state)
 {
@@ -469,6 +496,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(address_beats_domain),
 		cmocka_unit_test(precedence), cmocka_unit_test(user_file),
 		cmocka_unit_test(errors),     cmocka_unit_test(decisions),
 		cmocka_unit_test(transport), cmocka_unit_test(list),

@@ -58,6 +58,7 @@ ps__cleanup() {
 	if declare -F sm_stop >/dev/null; then
 		[ -n "${SM:-}" ] && sm_stop "$SM" >/dev/null 2>&1
 		[ -n "${SM2:-}" ] && sm_stop "$SM2" >/dev/null 2>&1
+		[ -n "${SM3:-}" ] && sm_stop "$SM3" >/dev/null 2>&1
 	fi
 	if [ -n "${NG:-}" ] && declare -F ng_stop >/dev/null; then
 		ng_stop "$NG" >/dev/null 2>&1
