@@ -9,7 +9,7 @@ PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
 # what the tests add: independent OpenPGP readers, git send-email
 PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
  nginx openssl nsd unbound ldnsutils sks swaks libnet-ssleay-perl python3-aiosmtpd msmtp
- iproute2 util-linux procps"
+ iproute2 util-linux procps strace"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then

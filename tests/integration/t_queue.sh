@@ -126,6 +126,29 @@ grep -l 'still undeliverable after' $(pf_mailbox "$PF" erin@example.com) >/dev/n
 sed -i '/^\[queue\]/,$d' "$T/conf"
 ok "a copy older than max-queue-age is returned to the sender and removed"
 
+# --- durability: the file synced before its rename, the directory after ----------------
+if command -v strace >/dev/null; then
+	touch "$T/down"
+	rm -rf "$Q"
+	strace -f -y -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$T/strace" \
+		"$POSTSEAL" -C "$T/conf" -i -f sender@example.com carol@example.com < "$T/msg" 2> "$T/err" ||
+		fail "strace'd submission: exit $?: $(cat "$T/err")"
+	rm -f "$T/down"
+	id=$(ls "$Q/q" | grep -v '^\.' | head -n1)
+	[ -n "$id" ] || fail "strace'd submission: nothing queued"
+	f=$(grep -n "fsync([0-9]*<$Q/tmp/$id>)" "$T/strace" | head -n1 | cut -d: -f1)
+	r=$(grep -n "rename[at2]*(.*\"$Q/tmp/$id\".*\"$Q/q/$id\"" "$T/strace" | head -n1 | cut -d: -f1)
+	d=$(grep -n "fsync([0-9]*<$Q/q>)" "$T/strace" | tail -n1 | cut -d: -f1)
+	[ -n "$f" ] && [ -n "$r" ] && [ -n "$d" ] || fail "durability: missing fsync/rename/fsync: $(cat "$T/strace")"
+	[ "$f" -lt "$r" ] && [ "$r" -lt "$d" ] ||
+		fail "durability: not file fsync ($f) < rename ($r) < directory fsync ($d)"
+	rm -rf "$Q"
+	ok "a queued copy is synced before its rename into q/, and q/ is synced after it (a power cut loses nothing accepted)"
+else
+	[ "${CI:-}" = true ] && fail "strace is missing"
+	echo "note: no strace here; the durability order is not checked"
+fi
+
 # --- kill -9 at each stage: every message accounted for -------------------------------
 for stage in intake encrypt queue-write queue-rename; do
 	touch "$T/down"
