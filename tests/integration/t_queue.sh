@@ -214,3 +214,26 @@ else
 	[ "${CI:-}" = true ] && fail "cannot mount a tmpfs for the ENOSPC test"
 	echo "note: no tmpfs mount here; ENOSPC case not run"
 fi
+
+# --- the queue runs itself: a submission starts a runner for due entries ---------------
+# (an entry older than a minute; its id, which begins with its time, is
+# made older, as time would)
+sed -i '/^\[queue\]/,$d' "$T/conf"
+rm -rf "$Q"
+touch "$T/down"
+printf 'From: sender@example.com\nTo: carol@example.com\nSubject: old\n\nold body\n' |
+	"$POSTSEAL" -C "$T/conf" -i -f sender@example.com carol@example.com || fail "old: exit $?"
+rm -f "$T/down"
+old=$(ls "$Q/q" | grep -v '^\.' | head -n1)
+[ -n "$old" ] || fail "old: not queued"
+aged=$(( ${old%%.*} - 3600 )).${old#*.}
+mv "$Q/q/$old" "$Q/q/$aged"
+[ -f "$Q/q/.$old.state" ] && mv "$Q/q/.$old.state" "$Q/q/.$aged.state"
+before=$(count)
+printf 'From: sender@example.com\nTo: carol@example.com\nSubject: new\n\nnew body\n' |
+	"$POSTSEAL" -C "$T/conf" -i -f sender@example.com carol@example.com || fail "new: exit $?"
+pf_wait_delivered "$PF" $((before + 2)) || fail "the old entry was not delivered by a runner the submission started"
+for _ in $(seq 50); do [ "$(queued)" = 0 ] && break; sleep 0.1; done
+[ "$(queued)" = 0 ] || fail "the old entry is still queued"
+grep -l 'old body' $(pf_mailbox "$PF" carol@example.com) > /dev/null || fail "the old message did not arrive"
+ok "a submission starts a detached runner for the user's due entries older than a minute: nobody has to run the queue"
