@@ -748,6 +748,10 @@ satisfies_require(const struct pol_values *v, const struct disc_result *r)
 
 	if (s == SRC_PINNED)
 		s = r->pin.src; /* a pin is as good as where it came from */
+	/* never HKP (anyone can upload anything there). The test below says
+	 * the same while the parser refuses hkp in require-sources; this
+	 * line keeps the promise if that check ever moves
+	 * (tests/mutants/18.survives) */
 	if (s == SRC_HKP)
 		return 0;
 	return (v->require_sources & (1u << r->src)) != 0 &&
