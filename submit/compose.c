@@ -39,21 +39,6 @@ is_structural(const struct header *h, size_t i)
 	       header_name_is(h, i, "MIME-Version");
 }
 
-enum ps_status
-compose_check_content_type(const struct header *h, char *why, size_t whylen)
-{
-	struct mailmime_content *ct = NULL;
-	enum ps_status st = header_content_type(h, &ct);
-
-	if (ct != NULL)
-		mailmime_content_free(ct);
-	if (st == PS_DATAERR)
-		return ps_fail(st, why, whylen, "Content-Type: header: cannot parse it");
-	if (st != PS_OK)
-		return ps_fail(st, why, whylen, "out of memory");
-	return PS_OK;
-}
-
 int
 compose_is_pgp_mime(const struct header *h)
 {

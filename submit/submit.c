@@ -754,13 +754,18 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 			     "-F: full name too long or contains a line break");
 		goto out;
 	}
+	/* a Content-Type that does not parse is passed on as it is, as
+	 * Postfix's sendmail does: it means text/plain (RFC 2045 5.2), and
+	 * such a message is never taken for an encrypted one */
 	if ((st = envelope_check_header(&m.hdr, c->extract, why, whylen)) != PS_OK ||
-	    (st = compose_check_content_type(&m.hdr, why, whylen)) != PS_OK ||
 	    (st = envelope_build(c, &m.hdr, &rl, why, whylen)) != PS_OK)
 		goto out;
+	/* EX_USAGE either way, the status Postfix's sendmail names for both
+	 * (its run-time error hook then turns every fatal error into 75,
+	 * which would tell the caller to retry what can never be sent) */
 	if (rl.n == 0) {
 		st = c->extract
-			     ? ps_fail(PS_DATAERR, why, whylen,
+			     ? ps_fail(PS_USAGE, why, whylen,
 				       "no recipient addresses found in the message "
 				       "header")
 			     : ps_fail(PS_USAGE, why, whylen,
