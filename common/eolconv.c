@@ -14,6 +14,8 @@ eolconv_init(struct eolconv *c, int fd, off_t len, int crlf)
 	c->ipos = c->ilen = 0;
 	c->pending_cr = 0;
 	c->crlf = crlf;
+	c->canonical = 0;
+	c->at_bol = 1;
 }
 
 static int
@@ -64,8 +66,14 @@ eolconv_read(struct eolconv *c, char *out, size_t outlen)
 				return -1;
 			if (r == 0) {
 				if (c->pending_cr) {
-					out[o++] = '\r';
+					out[o++] = c->canonical ? ' ' : '\r';
 					c->pending_cr = 0;
+					c->at_bol = 0;
+					continue; /* room for the line ending */
+				}
+				if (c->canonical && !c->at_bol) {
+					o += emit_eol(c, out + o);
+					c->at_bol = 1;
 				}
 				break;
 			}
@@ -75,8 +83,11 @@ eolconv_read(struct eolconv *c, char *out, size_t outlen)
 			if (c->in[c->ipos] == '\n') {
 				c->ipos++;
 				o += emit_eol(c, out + o);
-			} else
-				out[o++] = '\r';
+				c->at_bol = 1;
+			} else {
+				out[o++] = c->canonical ? ' ' : '\r';
+				c->at_bol = 0;
+			}
 			continue;
 		}
 		/* copy a run of ordinary bytes in one go */
@@ -91,10 +102,13 @@ eolconv_read(struct eolconv *c, char *out, size_t outlen)
 			memcpy(out + o, s, k);
 			o += k;
 			c->ipos += k;
+			if (k > 0)
+				c->at_bol = 0;
 			if (k < room) {
 				if (s[k] == '\n') {
 					c->ipos++;
 					o += emit_eol(c, out + o);
+					c->at_bol = 1;
 				} else { /* CR: decide when the next byte is known */
 					c->ipos++;
 					c->pending_cr = 1;

@@ -9,6 +9,11 @@
  *	line ending; a lone CR is kept. Input that is already in the target
  *	form passes unchanged, so nothing becomes CR CR LF. Memory is fixed
  *	(PS_IO_CHUNK), whatever the size of the file.
+ *
+ *	With canonical set (after eolconv_init), the output is a canonical
+ *	text entity (RFC 2045 2.10): a lone CR becomes a space and a last
+ *	line without a line ending gets one, as Postfix's sendmail and
+ *	cleanup make the plaintext copy that an MTA passes on.
  *--*/
 #ifndef PS_EOLCONV_H
 #define PS_EOLCONV_H
@@ -24,7 +29,9 @@ struct eolconv {
 	char in[PS_IO_CHUNK];
 	size_t ipos, ilen;
 	int pending_cr;
-	int crlf; /* 1: CRLF, 0: LF */
+	int crlf;      /* 1: CRLF, 0: LF */
+	int canonical; /* lone CR to a space, the last line ended */
+	int at_bol;    /* nothing yet, or the last byte out ended a line */
 };
 
 void eolconv_init(struct eolconv *c, int fd, off_t len, int crlf);

@@ -6,10 +6,11 @@ PS_BUILD_PKGS="gcc make pkg-config ca-certificates libgpgme-dev libcurl4-gnutls-
  libunbound-dev libsqlite3-dev libcmocka-dev nettle-dev libgnutls28-dev libidn2-dev"
 # what the demo runs: real GnuPG, a private Postfix, mutt as the client
 PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"
-# what the tests add: independent OpenPGP readers, git send-email
+# what the tests add: independent OpenPGP readers, git send-email;
+# CPython's email test messages (t_differential's corpus)
 PS_TEST_PKGS="$PS_DEMO_PKGS rnp sq git git-email libmailtools-perl time clang libclang-rt-14-dev
  nginx openssl nsd unbound ldnsutils sks swaks libnet-ssleay-perl python3-aiosmtpd msmtp
- iproute2 util-linux procps strace"
+ iproute2 util-linux procps strace libpython3.11-testsuite"
 
 ps_need_root() {
 	if [ "$(id -u)" != 0 ]; then

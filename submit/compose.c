@@ -16,11 +16,18 @@
 #include "pslimits.h"
 #include "log.h"
 
-/* Fields that never leave in any copy. */
+/* Fields that never leave in any copy: the blind ones, and those an
+ * MTA removes as it takes a message (Postfix's cleanup drops
+ * Return-Path, which only final delivery may write, RFC 5321 4.4, and
+ * Content-Length). Written into the protected header, where no MTA
+ * sees them, they would tell the reader what the copy that went out
+ * did not say (and a Content-Length inside would count the LF body of
+ * a CRLF entity). */
 static int
-is_blind_field(const struct header *h, size_t i)
+never_sent(const struct header *h, size_t i)
 {
-	return header_name_is(h, i, "Bcc") || header_name_is(h, i, "Resent-Bcc");
+	return header_name_is(h, i, "Bcc") || header_name_is(h, i, "Resent-Bcc") ||
+	       header_name_is(h, i, "Return-Path") || header_name_is(h, i, "Content-Length");
 }
 
 /* MIME structure fields: they describe the body, so they go with it. */
@@ -30,21 +37,6 @@ is_structural(const struct header *h, size_t i)
 	return (h->f[i].name_len > 8 &&
 		strncasecmp(h->raw.data + h->f[i].off, "Content-", 8) == 0) ||
 	       header_name_is(h, i, "MIME-Version");
-}
-
-enum ps_status
-compose_check_content_type(const struct header *h, char *why, size_t whylen)
-{
-	struct mailmime_content *ct = NULL;
-	enum ps_status st = header_content_type(h, &ct);
-
-	if (ct != NULL)
-		mailmime_content_free(ct);
-	if (st == PS_DATAERR)
-		return ps_fail(st, why, whylen, "Content-Type: header: cannot parse it");
-	if (st != PS_OK)
-		return ps_fail(st, why, whylen, "out of memory");
-	return PS_OK;
 }
 
 int
@@ -69,21 +61,44 @@ compose_is_pgp_mime(const struct header *h)
 	return yes;
 }
 
-/* One field, with its line endings rewritten. */
+/* Text with its line endings rewritten. A canonical (CRLF) entity may
+ * hold a CR only before its LF (RFC 2045 2.10, RFC 5322 2.3): a lone
+ * one becomes a space, as Postfix's cleanup makes it in what the MTA
+ * passes on (cleanup_replace_stray_cr_lf), so that a decrypted copy
+ * says what a plaintext one does. */
+static int
+put_text(struct buf *out, const char *p, size_t n, const char *eol)
+{
+	size_t start = out->len;
+
+	if (buf_append_eol(out, p, n, eol) < 0)
+		return -1;
+	if (strcmp(eol, "\r\n") == 0)
+		for (size_t k = start; k < out->len; k++)
+			if (out->data[k] == '\r' && (k + 1 == out->len || out->data[k + 1] != '\n'))
+				out->data[k] = ' ';
+	return 0;
+}
+
+/* One field, with its line endings rewritten, and no white space
+ * between its name and the colon: that is obsolete syntax (RFC 5322
+ * 4.5), accepted on input but never generated. */
 static int
 put_field(struct buf *out, const struct header *h, size_t i, const char *eol)
 {
 	const struct hfield *f = &h->f[i];
-	size_t n = f->len;
-	const char *p = h->raw.data + f->off;
+	const char *p = h->raw.data + f->val_off;
+	size_t n = f->off + f->len - f->val_off;
 
+	if (buf_append(out, h->raw.data + f->off, f->name_len) < 0 || buf_putc(out, ':') < 0)
+		return -1;
 	/* a final field without its line ending (header at end of input) */
 	if (n == 0 || p[n - 1] != '\n') {
-		if (buf_append_eol(out, p, n, eol) < 0 || buf_puts(out, eol) < 0)
+		if (put_text(out, p, n, eol) < 0 || buf_puts(out, eol) < 0)
 			return -1;
 		return 0;
 	}
-	return buf_append_eol(out, p, n, eol);
+	return put_text(out, p, n, eol);
 }
 
 static int
@@ -98,14 +113,14 @@ put_value(struct buf *out, const struct header *h, size_t i, const char *eol)
 	size_t vlen;
 	const char *v = header_value(h, i, &vlen);
 
-	return buf_append_eol(out, v, vlen, eol);
+	return put_text(out, v, vlen, eol);
 }
 
 /* Whether field i appears outside, and with which value. */
 static int
 outer_keeps(const struct header *h, size_t i)
 {
-	return !is_blind_field(h, i) && !is_structural(h, i) &&
+	return !never_sent(h, i) && !is_structural(h, i) &&
 	       !header_name_is(h, i, "Keywords") && !header_name_is(h, i, "Comments");
 }
 
@@ -127,7 +142,7 @@ compose_inner_header(const struct header *h, int protect_subject,
 		while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' ||
 				    v[vlen - 1] == ';'))
 			vlen--;
-		if (buf_append_eol(out, v, vlen, eol) < 0)
+		if (put_text(out, v, vlen, eol) < 0)
 			return -1;
 	} else if (buf_puts(out, " text/plain; charset=us-ascii") < 0)
 		return -1;
@@ -135,7 +150,7 @@ compose_inner_header(const struct header *h, int protect_subject,
 		       eol) < 0)
 		return -1;
 	for (size_t i = 0; i < h->n; i++) {
-		if (is_blind_field(h, i) || (long)i == ct ||
+		if (never_sent(h, i) || (long)i == ct ||
 		    header_name_is(h, i, "MIME-Version"))
 			continue;
 		if (put_field(out, h, i, eol) < 0)
@@ -205,7 +220,7 @@ compose_plain(const struct message *m, int out_fd, char *why, size_t whylen)
 
 	buf_init(&hb, PS_COMPOSED_HEADER_MAX);
 	for (size_t i = 0; i < m->hdr.n; i++)
-		if (!is_blind_field(&m->hdr, i) && put_field(&hb, &m->hdr, i, "\n") < 0) {
+		if (!never_sent(&m->hdr, i) && put_field(&hb, &m->hdr, i, "\n") < 0) {
 			st = ps_fail(PS_TEMPFAIL, why, whylen, "header too large");
 			goto out;
 		}
@@ -311,6 +326,7 @@ compose_encrypted(const struct message *m, gpgme_ctx_t ctx, const char *const *f
 	buf_init(&src->head, PS_COMPOSED_HEADER_MAX);
 	src->hpos = 0;
 	eolconv_init(&src->body, m->body_fd, m->body_len, 1);
+	src->body.canonical = 1;
 	if (make_boundary(boundary, sizeof(boundary)) < 0 ||
 	    compose_inner_header(&m->hdr, protect_subject, &src->head) < 0 ||
 	    compose_outer_header(&m->hdr, protect_subject, boundary, &outer) < 0) {

@@ -33,10 +33,6 @@
 /* Whether the header marks the message as PGP/MIME already. */
 int compose_is_pgp_mime(const struct header *h);
 
-/* Check that a Content-Type, if present, can be parsed. */
-enum ps_status compose_check_content_type(const struct header *h, char *why,
-					  size_t whylen);
-
 /* The inner (protected) header of an encrypted copy, CRLF, ending with
  * the empty line. */
 int compose_inner_header(const struct header *h, int protect_subject,

@@ -170,6 +170,19 @@ header_find(const struct header *h, const char *name, size_t start)
 	return -1;
 }
 
+int
+header_is_resent(const struct header *h)
+{
+	static const char *const resent[] = {"Resent-Date",	"Resent-From", "Resent-Sender",
+					     "Resent-To",	"Resent-Cc",   "Resent-Bcc",
+					     "Resent-Message-ID", "Resent-Reply-To", NULL};
+
+	for (size_t k = 0; resent[k] != NULL; k++)
+		if (header_find(h, resent[k], 0) >= 0)
+			return 1;
+	return 0;
+}
+
 const char *
 header_value(const struct header *h, size_t i, size_t *len)
 {

@@ -79,6 +79,12 @@ struct mailmime_content;
 enum ps_status header_content_type(const struct header *h,
 				   struct mailmime_content **ct);
 
+/* Whether the message is being resent: it has a Resent- field of RFC
+ * 5322 3.6.6 (Resent-Date, -From, -Sender, -To, -Cc, -Bcc, -Message-ID)
+ * or Resent-Reply-To, the fields Postfix's cleanup counts. Then the
+ * fields an MTA adds when missing are the Resent- ones. */
+int header_is_resent(const struct header *h);
+
 /* Whether a field name is a valid RFC 5322 field name. */
 int header_name_valid(const char *p, size_t len);
 

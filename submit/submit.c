@@ -41,7 +41,9 @@ domain_for_ids(const char *sender, char *out, size_t outlen)
 	out[outlen - 1] = '\0';
 }
 
-/* Date and Message-ID, when the client did not write them. */
+/* Date and Message-ID, when the client did not write them; for a
+ * message being resent, Resent-Date and Resent-Message-ID instead, as
+ * Postfix's cleanup adds them (the original's are not invented). */
 static enum ps_status
 add_missing_fields(struct header *h, const char *sender, char *why,
 		   size_t whylen)
@@ -50,14 +52,17 @@ add_missing_fields(struct header *h, const char *sender, char *why,
 	enum ps_status st;
 	time_t now = time(NULL);
 	struct tm tm;
+	int resent = header_is_resent(h);
+	const char *date = resent ? "Resent-Date" : "Date";
+	const char *msgid = resent ? "Resent-Message-ID" : "Message-ID";
 
-	if (header_find(h, "Date", 0) < 0) {
+	if (header_find(h, date, 0) < 0) {
 		localtime_r(&now, &tm);
 		strftime(value, sizeof(value), "%a, %d %b %Y %H:%M:%S %z", &tm);
-		if ((st = header_add(h, "Date", value, why, whylen)) != PS_OK)
+		if ((st = header_add(h, date, value, why, whylen)) != PS_OK)
 			return st;
 	}
-	if (header_find(h, "Message-ID", 0) < 0) {
+	if (header_find(h, msgid, 0) < 0) {
 		unsigned char r[10];
 		struct tm utc;
 
@@ -71,7 +76,7 @@ add_missing_fields(struct header *h, const char *sender, char *why,
 			 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
 			 utc.tm_hour, utc.tm_min, utc.tm_sec, r[0], r[1], r[2],
 			 r[3], r[4], r[5], r[6], r[7], r[8], r[9], dom);
-		if ((st = header_add(h, "Message-ID", value, why, whylen)) != PS_OK)
+		if ((st = header_add(h, msgid, value, why, whylen)) != PS_OK)
 			return st;
 	}
 	return PS_OK;
@@ -749,13 +754,18 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 			     "-F: full name too long or contains a line break");
 		goto out;
 	}
+	/* a Content-Type that does not parse is passed on as it is, as
+	 * Postfix's sendmail does: it means text/plain (RFC 2045 5.2), and
+	 * such a message is never taken for an encrypted one */
 	if ((st = envelope_check_header(&m.hdr, c->extract, why, whylen)) != PS_OK ||
-	    (st = compose_check_content_type(&m.hdr, why, whylen)) != PS_OK ||
 	    (st = envelope_build(c, &m.hdr, &rl, why, whylen)) != PS_OK)
 		goto out;
+	/* EX_USAGE either way, the status Postfix's sendmail names for both
+	 * (its run-time error hook then turns every fatal error into 75,
+	 * which would tell the caller to retry what can never be sent) */
 	if (rl.n == 0) {
 		st = c->extract
-			     ? ps_fail(PS_DATAERR, why, whylen,
+			     ? ps_fail(PS_USAGE, why, whylen,
 				       "no recipient addresses found in the message "
 				       "header")
 			     : ps_fail(PS_USAGE, why, whylen,

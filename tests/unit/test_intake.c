@@ -251,15 +251,16 @@ header_add_after_unterminated(void **state)
 }
 
 static char *
-convert(const char *in, int crlf)
+convert_as(const char *in, int crlf, int canonical)
 {
 	int fd = th_fd_with(in, strlen(in));
 	struct eolconv *c = malloc(sizeof(*c));
-	char out[8], *res = calloc(1, strlen(in) * 2 + 1);
+	char out[8], *res = calloc(1, strlen(in) * 2 + 3);
 	size_t n = 0;
 	ssize_t r;
 
 	eolconv_init(c, fd, (off_t)strlen(in), crlf);
+	c->canonical = canonical;
 	/* a tiny output buffer exercises every boundary */
 	while ((r = eolconv_read(c, out, sizeof(out))) > 0) {
 		memcpy(res + n, out, (size_t)r);
@@ -269,6 +270,40 @@ convert(const char *in, int crlf)
 	free(c);
 	close(fd);
 	return res;
+}
+
+static char *
+convert(const char *in, int crlf)
+{
+	return convert_as(in, crlf, 0);
+}
+
+/* The body of an encrypted copy is a canonical entity (RFC 2045 2.10):
+ * a CR only before LF, every line ended. Postfix's sendmail and cleanup
+ * make the plaintext copy so (a lone CR becomes a space, a last line
+ * gets its newline); the decrypted copy must read the same (issue #14,
+ * found by t_differential). */
+static void
+eol_canonical(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_string_equal(s = convert_as("a\rb\nlast", 1, 1), "a b\r\nlast\r\n");
+	free(s);
+	assert_string_equal(s = convert_as("x\r\n\r\ny\r\n", 1, 1), "x\r\n\r\ny\r\n");
+	free(s);
+	assert_string_equal(s = convert_as("end with cr\r", 1, 1), "end with cr \r\n");
+	free(s);
+	assert_string_equal(s = convert_as("\r\r\n\r", 1, 1), " \r\n \r\n");
+	free(s);
+	/* 7 bytes and an unended line: the ending falls after a full buffer */
+	assert_string_equal(s = convert_as("abcdefg", 1, 1), "abcdefg\r\n");
+	free(s);
+	assert_string_equal(s = convert_as("", 1, 1), "");
+	free(s);
+	assert_string_equal(s = convert_as("\n", 1, 1), "\r\n");
+	free(s);
 }
 
 static void
@@ -314,6 +349,7 @@ main(void)
 		cmocka_unit_test_teardown(field_count_limit, teardown),
 		cmocka_unit_test_teardown(header_add_after_unterminated, teardown),
 		cmocka_unit_test(eol_conversion),
+		cmocka_unit_test(eol_canonical),
 	};
 
 	message_init(&m);

@@ -50,6 +50,10 @@ keyid() { awk -v n="$1" '$1==n {print $2}' "$KEYS/keyids.txt"; }
 ps__cleanup() {
 	local rc=$?
 	[ -n "${PF:-}" ] && pf_stop "$PF" >/dev/null 2>&1
+	# more private Postfix instances of the test (t_differential)
+	for d in ${PF_MORE:-}; do
+		pf_stop "$d" >/dev/null 2>&1
+	done
 	# servers of the optional libraries: nginx in $NG, nsd in $D, SKS in $SKS,
 	if [ -n "${SKS:-}" ] && declare -F sks_stop >/dev/null; then
 		sks_stop "$SKS" >/dev/null 2>&1

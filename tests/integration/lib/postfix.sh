@@ -44,6 +44,12 @@
 # for any domain except example.org/.net/.com bounces instead of leaving the
 # machine; mydestination is empty, so local(8) is never used.
 #
+# With PF_CATCHALL=1 (when pf_start runs) the instance takes mail for
+# every domain instead, all of it into the one Maildir DIR/mail/any/all/
+# (pf_mailbox cannot tell recipients apart there: read the X-Original-To
+# and Delivered-To lines virtual(8) prepends); nothing bounces for want of
+# a domain.
+#
 # Mail is accepted for any local part of example.org, example.net and
 # example.com.  The local parts listed in PF_LOCALPARTS get their own Maildir
 # DIR/mail/<domain>/<localpart>/; everything else of those domains goes to
@@ -208,7 +214,11 @@ pf__instance_pids() {
 # ---------------------------------------------------------------- pf_start
 
 pf__write_config() {
-    local d=$1 dom lp
+    local d=$1 dom lp pf_domains=$PF_DOMAINS pf_maps="texthash:$1/etc/vmailbox"
+    if [ "${PF_CATCHALL:-}" = 1 ]; then
+        pf_domains=static:all
+        pf_maps=static:any/all/
+    fi
     {
         cat <<EOF
 # Private Postfix instance for the postseal integration tests.
@@ -245,9 +255,9 @@ smtp_host_lookup = native
 lmtp_host_lookup = native
 
 # --- delivery: virtual(8) into Maildirs below $d/mail
-virtual_mailbox_domains = $PF_DOMAINS
+virtual_mailbox_domains = $pf_domains
 virtual_mailbox_base = $d/mail
-virtual_mailbox_maps = texthash:$d/etc/vmailbox
+virtual_mailbox_maps = $pf_maps
 virtual_alias_maps =
 virtual_uid_maps = static:$PF_VUID
 virtual_gid_maps = static:$PF_VGID
