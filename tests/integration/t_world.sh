@@ -308,6 +308,23 @@ judge 13b new13@memory.example inconclusive &&
 submit 13c r13@memory.example "$C13"
 judge 13c r13@memory.example encrypted r13 &&
 	ok "row 13c memory: the first address after the server broke: encrypted (pin), exit $RC, ${MS} ms"
+# 13d: the domain's memory has lapsed (90 days), the pin has not: the
+# pin alone keeps the failure inconclusive, and the pinned key is used
+if ! "$WORLD_PY" - "$C13/postseal/cache.sqlite" <<'EOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("DELETE FROM domain WHERE domain = 'memory.example' AND what = 'wkd-seen'").rowcount
+db.execute("UPDATE answer SET expires = ? WHERE addr LIKE '%@memory.example'",
+           (int(time.time()) - 1,))
+db.commit()
+sys.exit(0 if n > 0 else 1)
+EOF
+then
+	bad 13d "no domain memory for memory.example to forget in $C13/postseal/cache.sqlite"
+fi
+submit 13d r13@memory.example "$C13"
+judge 13d r13@memory.example encrypted r13 &&
+	ok "row 13d pin without domain memory: the server broke, the pinned key is used: encrypted, exit $RC, ${MS} ms"
 
 for h in "$W"/cache/*/postseal/gnupg; do
 	[ -d "$h" ] && gpgconf --homedir "$h" --kill all >/dev/null 2>&1
