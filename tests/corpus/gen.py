@@ -184,6 +184,12 @@ def gen_hdr():
     std(n, msg(n, [f"X-F{i}: v" for i in range(PS_HEADER_FIELDS_MAX)]), EX_OK,
         f"{PS_HEADER_FIELDS_MAX} fields: PS_HEADER_FIELDS_MAX (header.h) is the "
         "submitted message's cap")
+    n = "hdr-fields-over-cap-by-one"
+    std(n, msg(n, [f"X-F{i}: v" for i in range(PS_HEADER_FIELDS_MAX + 1)]), EX_DATAERR,
+        f"{PS_HEADER_FIELDS_MAX + 1} fields: one more than PS_HEADER_FIELDS_MAX (header.h)")
+    n = "hdr-over-cap-by-little"
+    std(n, msg(n, [f"From: {SENDER}"] + [f"X-F{i}: " + "b" * 990 for i in range(266)]),
+        EX_DATAERR, "259 KB of header: just over PS_HEADER_MAX (256 KB, pslimits.h)")
     n = "hdr-fields-over-cap"
     std(n, msg(n, [f"X-F{i}: v" for i in range(PS_HEADER_FIELDS_MAX * 5)]), EX_DATAERR,
         "more fields than PS_HEADER_FIELDS_MAX (header.h): refused")
