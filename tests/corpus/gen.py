@@ -392,6 +392,26 @@ def gen_addr():
     case(n, msg(n, [f"From: {SENDER}", f"To: {CAROL} <{ALICE}>"]), ["-t", "-i"],
          [EX_OK, EX_DATAERR], "an unquoted address as display name (obs-phrase does not "
          "allow '@')", allowed=[CAROL, ALICE])
+    n = "addr-space-in-angle-addr"
+    case(n, msg(n, [f"From: {SENDER}", "To: Carol <car ol@exa mple.com>"]), ["-t", "-i"],
+         EX_DATAERR, "'car ol' and 'exa mple.com' are no addr-spec (RFC 5322 3.4.1, "
+         "4.4): with -t a recipient field that does not parse is refused (#14); it must "
+         "not become some other address (carol@example.com)")
+    n = "addr-space-in-angle-argv"
+    std(n, msg(n), [EX_USAGE, EX_DATAERR], "as addr-space-in-angle-addr, on the command "
+        "line", args=["-i", "Carol <car ol@exa mple.com>"])
+    n = "addr-quoted-space-to-header"
+    a = '"carol smith"@example.com'
+    case(n, msg(n, [f"From: {SENDER}", f"To: {a}"]), ["-t", "-i"], EX_OK,
+         "a quoted local part keeps its spaces (RFC 5322 3.4.1, 3.2.4): it is a "
+         "different mailbox from \"carolsmith\"", rcpts=[a])
+    n = "addr-quoted-space-argv-angle"
+    std(n, msg(n), EX_OK, "as addr-quoted-space-to-header, as 'Name <addr>' on the "
+        "command line (Postfix sendmail)", args=["-i", f"Carol <{a}>"], rcpts=[a])
+    n = "addr-angle-trailing-word"
+    case(n, msg(n, [f"From: {SENDER}", f"To: <{CAROL} x>"]), ["-t", "-i"], EX_DATAERR,
+         "'<carol@example.com x>' is no angle-addr (RFC 5322 3.4): refused under -t "
+         "(#14), never sent to carol@example.comx")
     n = "addr-double-at"
     case(n, msg(n, [f"From: {SENDER}", f"To: {ALICE}@evil.example"]), ["-t", "-i"],
          [EX_OK, EX_DATAERR], "two '@': invalid; refusing or a reading that sends "
