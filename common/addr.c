@@ -21,6 +21,45 @@ is_atext(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
+/* Whether s[0..len) is well-formed UTF-8 (RFC 3629 section 4: no
+ * overlong forms, no surrogates, nothing above U+10FFFF). RFC 6531 allows
+ * UTF-8 in addresses, not any byte >= 0x80. */
+static int
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			lo = c == 0xe0 ? 0xa0 : 0x80;
+			hi = c == 0xed ? 0x9f : 0xbf;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf;
+		} else
+			return 0;
+		if (len - i - 1 < n || s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k <= n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
 /* Parse the local part at s[*pos..len); stop at '@' or end. */
 static int
 parse_local_part(const char *s, size_t len, size_t *pos, char *why,
@@ -136,6 +175,8 @@ addr_check(const char *s, size_t len, int flags, char *why, size_t whylen)
 			       PS_ADDR_MAX);
 	if (memchr(s, '\0', len) != NULL)
 		return ps_why(why, whylen, "NUL byte in address");
+	if (!utf8_valid((const unsigned char *)s, len))
+		return ps_why(why, whylen, "address is not valid UTF-8");
 	/* Legal in RFC 5322, but an argv entry starting with '-' is read as
 	 * an option by too many programs: refuse it outright. */
 	if (s[0] == '-')

@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	addr_check() accepts exactly an addr-spec: a dot-atom or
  *	quoted-string local part, '@', and a host name or address literal.
- *	Bytes >= 0x80 are allowed in both parts (RFC 6531, SMTPUTF8). With
+ *	UTF-8 is allowed in both parts (RFC 6531, SMTPUTF8), but only
+ *	well-formed UTF-8 (RFC 3629): other bytes >= 0x80 are refused. With
  *	ADDR_LOCAL_OK, a bare local part ("root", as cron passes it) is also
  *	accepted; the MTA qualifies it. Nothing that is not accepted here may
  *	reach an argv. An address that begins with '-' is refused although

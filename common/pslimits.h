@@ -20,6 +20,11 @@
 /* Number of header fields in one message. */
 #define PS_HEADER_FIELDS_MAX 1000
 
+/* What postseal may add to a submitted header (Date, Message-ID): room
+ * beyond the two caps above, which are the submitted message's. */
+#define PS_HEADER_ADDED_FIELDS 8
+#define PS_HEADER_ADDED_BYTES 4096
+
 /* One address (addr-spec), RFC 5321 section 4.5.3.1.3 path limit. */
 #define PS_ADDR_MAX 256
 

@@ -18,17 +18,23 @@
 #define BS_LINE_MAX 1000 /* RFC 5321 4.5.3.1.4: text line, with CRLF */
 
 struct in {
+	int fd;
 	char buf[PS_IO_CHUNK];
 	size_t pos, len;
 	int eof;
 };
 
+/* How a line ended: RFC 5321 ends the data with <CRLF>.<CRLF> only. */
+enum eol { EOL_NONE, EOL_LF, EOL_CRLF };
+
 /* One line without its line ending into out (cap-1 bytes kept; *long_line
- * set when it was longer). 1 a line, 0 end of input. */
+ * set when it was longer; *eol how it ended). 1 a line, 0 end of input. */
 static int
-get_line(struct in *in, char *out, size_t cap, size_t *outlen, int *long_line)
+get_line(struct in *in, char *out, size_t cap, size_t *outlen, int *long_line,
+	 enum eol *eol)
 {
 	size_t n = 0;
+	int cr = 0; /* the last byte read was a CR (kept or not) */
 
 	*long_line = 0;
 	for (;;) {
@@ -37,7 +43,7 @@ get_line(struct in *in, char *out, size_t cap, size_t *outlen, int *long_line)
 
 			if (in->eof)
 				break;
-			r = read_some(0, in->buf, sizeof(in->buf));
+			r = read_some(in->fd, in->buf, sizeof(in->buf));
 			if (r <= 0) {
 				in->eof = 1;
 				break;
@@ -48,12 +54,14 @@ get_line(struct in *in, char *out, size_t cap, size_t *outlen, int *long_line)
 		char ch = in->buf[in->pos++];
 
 		if (ch == '\n') {
-			if (n > 0 && out[n - 1] == '\r')
+			if (cr && n > 0 && out[n - 1] == '\r')
 				n--;
 			out[n] = '\0';
 			*outlen = n;
+			*eol = cr ? EOL_CRLF : EOL_LF;
 			return 1;
 		}
+		cr = ch == '\r';
 		if (n + 1 < cap)
 			out[n++] = ch;
 		else
@@ -61,14 +69,18 @@ get_line(struct in *in, char *out, size_t cap, size_t *outlen, int *long_line)
 	}
 	out[n] = '\0';
 	*outlen = n;
+	*eol = EOL_NONE;
 	return n > 0 ? 1 : 0;
 }
 
 static void
-reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* One reply line. RFC 5321 4.2: its text is printable US-ASCII, so a
+ * reason that quotes the message (an address from its header) has its
+ * control and 8-bit bytes replaced. */
 static void
-reply(const char *fmt, ...)
+reply(int fd, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -83,11 +95,13 @@ reply(const char *fmt, ...)
 		n = (int)sizeof(line) - 3;
 	/* one line: never let a reason break the protocol */
 	for (int i = 0; i < n; i++)
-		if (line[i] == '\r' || line[i] == '\n' || (unsigned char)line[i] < 0x20)
+		if ((unsigned char)line[i] < 0x20)
 			line[i] = ' ';
+		else if ((unsigned char)line[i] >= 0x7f)
+			line[i] = '?';
 	line[n++] = '\r';
 	line[n++] = '\n';
-	write_all(1, line, (size_t)n);
+	write_all(fd, line, (size_t)n);
 }
 
 /* "MAIL FROM:<addr> params" -> addr; -1 on a syntax error. */
@@ -135,106 +149,121 @@ code_for(enum ps_status st)
 	}
 }
 
-int
-smtp_session(const struct cli *base)
+/* The transaction ends (RFC 5321 4.1.4: after DATA, or aborted by RSET,
+ * EHLO or HELO): its recipients are forgotten. */
+static void
+txn_reset(char **rcpts, size_t *nrcpt, int *have_mail)
 {
-	static struct in in;
+	for (size_t k = 0; k < *nrcpt; k++)
+		x_free(&rcpts[k]);
+	*nrcpt = 0;
+	*have_mail = 0;
+}
+
+int
+smtp_session_io(const struct cli *base, int in_fd, int out_fd, bs_deliver_fn deliver)
+{
+	struct in *in = NULL;
 	char line[BS_LINE_MAX + 1], host[256], sender[PS_ADDR_MAX + 1], why[PS_WHY_MAX];
 	char **rcpts = NULL;
 	size_t len, nrcpt = 0;
 	int have_helo = 0, have_mail = 0, long_line, rc = 0;
+	enum eol eol;
 
-	if ((rcpts = calloc(PS_RCPT_MAX, sizeof(*rcpts))) == NULL)
+	if ((rcpts = calloc(PS_RCPT_MAX, sizeof(*rcpts))) == NULL ||
+	    (in = calloc(1, sizeof(*in))) == NULL) {
+		free(rcpts);
 		return ps_exit_code(PS_TEMPFAIL);
+	}
+	in->fd = in_fd;
 	if (gethostname(host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	reply("220 %s postseal ESMTP (sendmail -bs)", host);
-	while (get_line(&in, line, sizeof(line), &len, &long_line)) {
+	reply(out_fd, "220 %s postseal ESMTP (sendmail -bs)", host);
+	while (get_line(in, line, sizeof(line), &len, &long_line, &eol)) {
 		if (long_line) {
-			reply("500 5.5.2 line too long");
+			reply(out_fd, "500 5.5.2 line too long");
 			continue;
 		}
 		if (strncasecmp(line, "EHLO", 4) == 0 && (line[4] == ' ' || !line[4])) {
-			reply("250-%s", host);
-			reply("250-8BITMIME");
-			reply("250-ENHANCEDSTATUSCODES");
-			reply("250 SIZE %d", 100 * 1024 * 1024);
+			reply(out_fd, "250-%s", host);
+			reply(out_fd, "250-8BITMIME");
+			reply(out_fd, "250-ENHANCEDSTATUSCODES");
+			reply(out_fd, "250 SIZE %d", 100 * 1024 * 1024);
 			have_helo = 1;
 			/* a new greeting resets the transaction (RFC 5321
 			 * 4.1.4): its recipients are forgotten, and freed */
-			for (size_t k = 0; k < nrcpt; k++)
-				x_free(&rcpts[k]);
-			have_mail = 0;
-			nrcpt = 0;
+			txn_reset(rcpts, &nrcpt, &have_mail);
 		} else if (strncasecmp(line, "HELO", 4) == 0 && (line[4] == ' ' || !line[4])) {
-			reply("250 %s", host);
+			reply(out_fd, "250 %s", host);
 			have_helo = 1;
-			for (size_t k = 0; k < nrcpt; k++)
-				x_free(&rcpts[k]);
-			have_mail = 0;
-			nrcpt = 0;
+			txn_reset(rcpts, &nrcpt, &have_mail);
 		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
 			if (have_mail) {
-				reply("503 5.5.1 nested MAIL command");
+				reply(out_fd, "503 5.5.1 nested MAIL command");
 				continue;
 			}
 			if (path_arg(line, "MAIL FROM:", sender, sizeof(sender)) < 0 ||
 			    (sender[0] != '\0' &&
 			     addr_check(sender, strlen(sender), ADDR_LOCAL_OK, why, sizeof(why)) < 0)) {
-				reply("501 5.1.7 bad sender address");
+				reply(out_fd, "501 5.1.7 bad sender address");
 				continue;
 			}
 			(void)have_helo; /* HELO is not required, as with sendmail */
 			have_mail = 1;
-			nrcpt = 0;
-			reply("250 2.1.0 Ok");
+			reply(out_fd, "250 2.1.0 Ok");
 		} else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
 			char a[PS_ADDR_MAX + 1];
 
 			if (!have_mail) {
-				reply("503 5.5.1 need MAIL before RCPT");
+				reply(out_fd, "503 5.5.1 need MAIL before RCPT");
 				continue;
 			}
 			if (path_arg(line, "RCPT TO:", a, sizeof(a)) < 0 || a[0] == '\0' ||
 			    a[0] == '-' || addr_check(a, strlen(a), ADDR_LOCAL_OK, why, sizeof(why)) < 0) {
-				reply("501 5.1.3 bad recipient address");
+				reply(out_fd, "501 5.1.3 bad recipient address");
 				continue;
 			}
 			if (nrcpt >= PS_RCPT_MAX) {
-				reply("452 4.5.3 too many recipients");
+				reply(out_fd, "452 4.5.3 too many recipients");
 				continue;
 			}
 			if ((rcpts[nrcpt] = strdup(a)) == NULL) {
-				reply("451 4.3.0 out of memory");
+				reply(out_fd, "451 4.3.0 out of memory");
 				continue;
 			}
 			nrcpt++;
-			reply("250 2.1.5 Ok");
+			reply(out_fd, "250 2.1.5 Ok");
 		} else if (strcasecmp(line, "DATA") == 0) {
 			struct cli c = *base;
 			enum ps_status st;
 			int fd, ended = 0, toolong = 0;
+			/* the line before the dot ended in CRLF: a bare LF never
+			 * makes <CRLF>.<CRLF>. The DATA line counts as one
+			 * (Postfix's "normalize" reads a command's bare LF as
+			 * CRLF; message text cannot forge a command line). */
+			int crlf_before = 1;
 			char dl[BS_LINE_MAX * 64];
 
 			if (!have_mail || nrcpt == 0) {
-				reply("503 5.5.1 need MAIL and RCPT before DATA");
+				reply(out_fd, "503 5.5.1 need MAIL and RCPT before DATA");
 				continue;
 			}
 			if ((fd = spool_open(spool_dir_default(), why, sizeof(why))) < 0) {
-				reply("451 4.3.0 %s", why);
+				reply(out_fd, "451 4.3.0 %s", why);
 				continue;
 			}
-			reply("354 End data with <CR><LF>.<CR><LF>");
+			reply(out_fd, "354 End data with <CR><LF>.<CR><LF>");
 			/* dot-unstuffed into the spool, LF line endings */
-			while (get_line(&in, dl, sizeof(dl), &len, &long_line)) {
+			while (get_line(in, dl, sizeof(dl), &len, &long_line, &eol)) {
 				const char *p = dl;
 
-				if (len == 1 && dl[0] == '.') {
+				if (len == 1 && dl[0] == '.' && crlf_before && eol == EOL_CRLF) {
 					ended = 1;
 					break;
 				}
-				if (dl[0] == '.')
+				crlf_before = eol == EOL_CRLF;
+				if (dl[0] == '.' && len > 1)
 					p++, len--;
 				if (write_all(fd, p, len) < 0 || write_all(fd, "\n", 1) < 0)
 					break;
@@ -248,12 +277,9 @@ smtp_session(const struct cli *base)
 			}
 			if (toolong) {
 				close(fd);
-				reply("554 5.6.0 a line longer than %zu bytes; message not sent",
+				reply(out_fd, "554 5.6.0 a line longer than %zu bytes; message not sent",
 				      sizeof(dl) - 1);
-				for (size_t k = 0; k < nrcpt; k++)
-					x_free(&rcpts[k]);
-				nrcpt = 0;
-				have_mail = 0;
+				txn_reset(rcpts, &nrcpt, &have_mail);
 				continue;
 			}
 			c.mode = MODE_DELIVER;
@@ -264,40 +290,40 @@ smtp_session(const struct cli *base)
 			c.nrcpts = (int)nrcpt;
 			lseek(fd, 0, SEEK_SET);
 			why[0] = '\0';
-			st = submit_deliver(&c, fd, why, sizeof(why));
+			st = deliver(&c, fd, why, sizeof(why));
 			close(fd);
 			if (st == PS_OK)
-				reply("250 2.0.0 Ok: accepted");
+				reply(out_fd, "250 2.0.0 Ok: accepted");
 			else
-				reply("%s %s", code_for(st), why[0] ? why : ps_status_name(st));
-			for (size_t k = 0; k < nrcpt; k++)
-				x_free(&rcpts[k]);
-			nrcpt = 0;
-			have_mail = 0;
+				reply(out_fd, "%s %s", code_for(st), why[0] ? why : ps_status_name(st));
+			txn_reset(rcpts, &nrcpt, &have_mail);
 		} else if (strcasecmp(line, "RSET") == 0) {
-			for (size_t k = 0; k < nrcpt; k++)
-				x_free(&rcpts[k]);
-			nrcpt = 0;
-			have_mail = 0;
-			reply("250 2.0.0 Ok");
+			txn_reset(rcpts, &nrcpt, &have_mail);
+			reply(out_fd, "250 2.0.0 Ok");
 		} else if (strncasecmp(line, "NOOP", 4) == 0) {
-			reply("250 2.0.0 Ok");
+			reply(out_fd, "250 2.0.0 Ok");
 		} else if (strncasecmp(line, "VRFY", 4) == 0) {
-			reply("252 2.5.2 cannot VRFY, but will accept the message");
+			reply(out_fd, "252 2.5.2 cannot VRFY, but will accept the message");
 		} else if (strncasecmp(line, "HELP", 4) == 0) {
-			reply("214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP VRFY QUIT");
+			reply(out_fd, "214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP VRFY QUIT");
 		} else if (strcasecmp(line, "QUIT") == 0) {
-			reply("221 2.0.0 Bye");
+			reply(out_fd, "221 2.0.0 Bye");
 			goto out;
 		} else if (strncasecmp(line, "STARTTLS", 8) == 0 || strncasecmp(line, "AUTH", 4) == 0) {
-			reply("502 5.5.1 not implemented (this is a local pipe)");
+			reply(out_fd, "502 5.5.1 not implemented (this is a local pipe)");
 		} else {
-			reply("500 5.5.2 command not recognised");
+			reply(out_fd, "500 5.5.2 command not recognised");
 		}
 	}
 out:
-	for (size_t k = 0; k < nrcpt; k++)
-		free(rcpts[k]);
+	txn_reset(rcpts, &nrcpt, &have_mail);
 	free(rcpts);
+	free(in);
 	return rc;
+}
+
+int
+smtp_session(const struct cli *c)
+{
+	return smtp_session_io(c, 0, 1, submit_deliver);
 }

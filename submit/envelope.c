@@ -172,18 +172,43 @@ out:
 	return st;
 }
 
+struct first_ctx {
+	char *out;
+	size_t outlen;
+	int n;
+};
+
+static int
+first_cb(const char *addr, void *vctx)
+{
+	struct first_ctx *ctx = vctx;
+
+	if (ctx->n++ == 0)
+		snprintf(ctx->out, ctx->outlen, "%s", addr);
+	return 0;
+}
+
 enum ps_status
 envelope_sender(const char *arg, char *out, size_t outlen, char *why,
 		size_t whylen)
 {
-	char reason[PS_WHY_MAX];
+	char reason[PS_WHY_MAX], reason2[PS_WHY_MAX];
+	struct first_ctx ctx = {out, outlen, 0};
 
 	if (addr_strip(arg, out, outlen) < 0)
 		return ps_fail(PS_DATAERR, why, whylen, "sender address too long");
 	if (out[0] == '\0')
 		return PS_OK; /* the null sender */
-	if (addr_check(out, strlen(out), ADDR_LOCAL_OK, reason, sizeof(reason)) < 0)
-		return ps_fail(PS_DATAERR, why, whylen,
-			       "bad sender address \"%.80s\": %s", arg, reason);
-	return PS_OK;
+	if (addr_check(out, strlen(out), ADDR_LOCAL_OK, reason, sizeof(reason)) == 0)
+		return PS_OK;
+	/* "Name <addr>": Postfix's sendmail parses -f as an address header
+	 * and takes its first address */
+	if (strchr(arg, '<') != NULL &&
+	    address_list_parse(arg, strlen(arg), ADDR_LOCAL_OK, first_cb, &ctx, reason2,
+			       sizeof(reason2)) == PS_OK &&
+	    ctx.n > 0)
+		return PS_OK;
+	out[0] = '\0';
+	return ps_fail(PS_DATAERR, why, whylen, "bad sender address \"%.80s\": %s", arg,
+		       reason);
 }

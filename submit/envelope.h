@@ -68,7 +68,9 @@ enum ps_status envelope_build(const struct cli *c, const struct header *h,
 enum ps_status envelope_check_header(const struct header *h, int extract, char *why,
 				     size_t whylen);
 
-/* Parse and check the -f sender; "" and "<>" are the null sender. */
+/* Parse and check the -f sender; "" and "<>" are the null sender. As
+ * with Postfix's sendmail, "Name <addr>" gives addr (the first address
+ * of an address list). */
 enum ps_status envelope_sender(const char *arg, char *out, size_t outlen,
 			       char *why, size_t whylen);
 

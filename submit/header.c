@@ -13,7 +13,7 @@
 void
 header_init(struct header *h)
 {
-	buf_init(&h->raw, PS_HEADER_MAX + 4096);
+	buf_init(&h->raw, PS_HEADER_MAX + PS_HEADER_ADDED_BYTES);
 	h->f = NULL;
 	h->n = 0;
 	h->alloc = 0;
@@ -60,8 +60,10 @@ line_end(const char *p, size_t len, size_t pos, size_t *next)
 static enum ps_status
 field_push(struct header *h, const struct hfield *hf, char *why, size_t whylen)
 {
-	/* every push, not only when the array grows (it grows to 1024) */
-	if (h->n >= PS_HEADER_FIELDS_MAX)
+	/* every push, not only when the array grows (it grows to 1024); a
+	 * submission is held to PS_HEADER_FIELDS_MAX by submit_deliver(),
+	 * this leaves room for the fields postseal adds */
+	if (h->n >= PS_HEADER_FIELDS_MAX + PS_HEADER_ADDED_FIELDS)
 		return ps_fail(PS_DATAERR, why, whylen, "more than %d header fields",
 			       PS_HEADER_FIELDS_MAX);
 	if (h->n == h->alloc) {

@@ -9,7 +9,9 @@
  *	continuation lines. The raw bytes are kept as they came, so that what
  *	is re-emitted is what the user wrote; only line endings are changed
  *	on output. Fields are capped at PS_HEADER_FIELDS_MAX, the section at
- *	PS_HEADER_MAX. A NUL byte or a line that is neither a field nor a
+ *	PS_HEADER_MAX, each plus the room left for what postseal adds
+ *	(PS_HEADER_ADDED_FIELDS, PS_HEADER_ADDED_BYTES); submit_deliver()
+ *	holds a new submission to the caps themselves. A NUL byte or a line that is neither a field nor a
  *	continuation is an error (PS_DATAERR).
  *
  *	header_addresses() parses an address field with libetpan and

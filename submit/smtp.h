@@ -64,4 +64,33 @@ enum ps_status smtp_send_strict(const struct ps_config *cf, const char *sender,
 				off_t offset, const char *password,
 				struct smtp_outcome *out, char *why, size_t whylen);
 
+/* The reply parser of the strict client, exposed for its tests and
+ * fuzzer (tests/fuzz/fuzz_smtpreply.c). A reply is one or more lines
+ * "NNN-text" and a last one "NNN text" or "NNN" (RFC 5321 4.2), each
+ * ending in CRLF (a bare LF is taken too).
+ *
+ * smtp_reply_parse() reads whole lines from buf[*pos..len) into r
+ * (initialised by smtp_reply_init() for each reply) and advances *pos past
+ * each line it consumed. Returns 1 when the reply's last line was read
+ * (r->code holds it; *pos is just after it, where a pipelined next reply
+ * begins); 0 when more input is needed (*pos is at the start of the
+ * unfinished line: call again with the same r once more bytes follow);
+ * -1 when a line breaks the grammar: a code that is not %x32-35 %x30-35
+ * %x30-39, a fourth byte other than SP or '-', a code that differs from
+ * the reply's first line's, or more than SMTP_REPLY_LINES_MAX lines. After
+ * -1 the connection is unusable. Any bytes may be given; nothing is
+ * allocated, and the caller bounds the length of a line. */
+#define SMTP_REPLY_LINES_MAX 100
+
+struct smtp_reply {
+	int code;	/* the reply code (of the lines read so far) */
+	int lines;	/* lines read */
+	int starttls;	/* an EHLO line was exactly the keyword STARTTLS */
+	int requiretls; /* ... REQUIRETLS (RFC 8689) */
+	char last[256]; /* the last line read, cut, non-printable bytes as '?' */
+};
+
+void smtp_reply_init(struct smtp_reply *r);
+int smtp_reply_parse(const char *buf, size_t len, size_t *pos, struct smtp_reply *r);
+
 #endif

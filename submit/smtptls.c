@@ -78,66 +78,114 @@ c_write(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
+/* More input after what is buffered (c->in[0..ilen)). */
 static int
 c_fill(struct conn *c)
 {
 	ssize_t r;
+	size_t room = sizeof(c->in) - c->ilen;
 
 	if (c->tls != NULL) {
 		do
-			r = gnutls_record_recv(c->tls, c->in, sizeof(c->in));
+			r = gnutls_record_recv(c->tls, c->in + c->ilen, room);
 		while (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED);
 	} else {
 		if (wait_fd(c->fd, POLLIN) < 0)
 			return -1;
 		do
-			r = recv(c->fd, c->in, sizeof(c->in), 0);
+			r = recv(c->fd, c->in + c->ilen, room, 0);
 		while (r < 0 && errno == EINTR);
 	}
 	if (r <= 0)
 		return -1;
-	c->ipos = 0;
-	c->ilen = (size_t)r;
+	c->ilen += (size_t)r;
 	return 0;
 }
 
-/* One reply (all its lines): the code, or -1 on a broken connection.
- * Lines are capped; EHLO keywords are noted. */
+/* RFC 5321 4.2 Reply-code: %x32-35 %x30-35 %x30-39 */
+static int
+reply_code(const char *p, size_t len)
+{
+	if (len < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '5' || p[2] < '0' ||
+	    p[2] > '9')
+		return -1;
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+/* An EHLO line "NNN-KEYWORD" or "NNN KEYWORD params": exactly kw. */
+static int
+ehlo_keyword(const char *p, size_t len, const char *kw)
+{
+	size_t kl = strlen(kw);
+
+	return len >= 4 + kl && strncasecmp(p + 4, kw, kl) == 0 &&
+	       (len == 4 + kl || p[4 + kl] == ' ');
+}
+
+void
+smtp_reply_init(struct smtp_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+int
+smtp_reply_parse(const char *buf, size_t len, size_t *pos, struct smtp_reply *r)
+{
+	while (*pos < len) {
+		const char *p = buf + *pos, *nl = memchr(p, '\n', len - *pos);
+		size_t n, k;
+		int code;
+
+		if (nl == NULL)
+			return 0; /* the rest of the line has not come yet */
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if ((code = reply_code(p, n)) < 0 || (n > 3 && p[3] != ' ' && p[3] != '-') ||
+		    (r->lines > 0 && code != r->code) || ++r->lines > SMTP_REPLY_LINES_MAX)
+			return -1;
+		r->code = code;
+		r->starttls |= ehlo_keyword(p, n, "STARTTLS");
+		r->requiretls |= ehlo_keyword(p, n, "REQUIRETLS");
+		/* for messages: printable, cut */
+		for (k = 0; k < n && k < sizeof(r->last) - 1; k++)
+			r->last[k] = (unsigned char)p[k] >= 0x20 && (unsigned char)p[k] < 0x7f ? p[k] : '?';
+		r->last[k] = '\0';
+		*pos = (size_t)(nl - buf) + 1;
+		if (n == 3 || p[3] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+/* One reply (all its lines): the code, or -1 on a broken connection or a
+ * reply that breaks RFC 5321 4.2. EHLO keywords are noted. Input after
+ * the reply stays buffered (pipelining). */
 static int
 c_reply(struct conn *c)
 {
-	char line[1024];
-	size_t n;
-	int lines = 0;
+	struct smtp_reply r;
+	int k;
 
-	c->starttls = c->requiretls = 0;
+	smtp_reply_init(&r);
 	for (;;) {
-		n = 0;
-		for (;;) {
-			char ch;
-
-			if (c->ipos == c->ilen && c_fill(c) < 0)
-				return -1;
-			ch = c->in[c->ipos++];
-			if (ch == '\n')
-				break;
-			if (n + 1 < sizeof(line))
-				line[n++] = ch;
-		}
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		line[n] = '\0';
-		if (n < 3 || line[0] < '2' || line[0] > '5' || ++lines > 100)
+		k = smtp_reply_parse(c->in, c->ilen, &c->ipos, &r);
+		if (k != 0)
+			break;
+		/* keep the partial line; a line that fills the buffer is too
+		 * long (RFC 5321 4.5.3.1.5: 512 octets) */
+		memmove(c->in, c->in + c->ipos, c->ilen - c->ipos);
+		c->ilen -= c->ipos;
+		c->ipos = 0;
+		if (c->ilen == sizeof(c->in) || c_fill(c) < 0)
 			return -1;
-		if (n >= 12 && strncasecmp(line + 4, "STARTTLS", 8) == 0)
-			c->starttls = 1;
-		if (n >= 14 && strncasecmp(line + 4, "REQUIRETLS", 10) == 0)
-			c->requiretls = 1;
-		if (n == 3 || line[3] == ' ') {
-			snprintf(c->last, sizeof(c->last), "%.250s", line);
-			return (int)strtol(line, NULL, 10);
-		}
 	}
+	c->starttls = r.starttls;
+	c->requiretls = r.requiretls;
+	if (k < 0)
+		return -1;
+	snprintf(c->last, sizeof(c->last), "%s", r.last);
+	return r.code;
 }
 
 static int

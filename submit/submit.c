@@ -740,6 +740,13 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	st = intake_read(in_fd, c->ignore_dots, spool_dir_default(), &m, why, whylen);
 	if (st != PS_OK)
 		goto out;
+	/* a submission is held to the caps (header.h); a queued message may
+	 * carry the fields postseal added to it */
+	if (m.hdr.raw.len > PS_HEADER_MAX || m.hdr.n > PS_HEADER_FIELDS_MAX) {
+		st = ps_fail(PS_DATAERR, why, whylen, "header larger than %d bytes or %d fields",
+			     PS_HEADER_MAX, PS_HEADER_FIELDS_MAX);
+		goto out;
+	}
 	st = config_load_all(&cf, c->config, why, whylen);
 	discovery_use_config(&disc, &cf);
 	if (st != PS_OK || (st = handoff_check(&cf, why, whylen)) != PS_OK)

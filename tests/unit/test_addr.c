@@ -60,6 +60,18 @@ invalid_addresses(void **state)
 	assert_false(ok("a\r\nb@example.org", 0));
 	assert_false(ok("a\tb@example.org", 0));
 	assert_false(ok("user@[1.2.3.4", 0));
+	/* 8-bit bytes that are not UTF-8 (RFC 3629): Latin-1, a lone
+	 * continuation byte, an overlong '/', a surrogate, past U+10FFFF, a
+	 * sequence cut short (found by the corpus: they reached the MTA) */
+	assert_false(ok("carol@b\xfc" "cher.example", 0));
+	assert_false(ok("\xff\xfe@example.com", 0));
+	assert_false(ok("a\x80@example.com", 0));
+	assert_false(ok("a\xc0\xaf@example.com", 0));
+	assert_false(ok("a\xed\xa0\x80@example.com", 0));
+	assert_false(ok("a\xf4\x90\x80\x80@example.com", 0));
+	assert_false(ok("a@b\xc3", 0));
+	assert_false(ok("\"q\xe2\x98\"@example.com", 0));
+	assert_true(ok("a\xf0\x9f\x98\x80@\xe2\x98\x83.example", 0)); /* U+1F600, U+2603 */
 	/* NUL inside the given length */
 	{
 		char why[128];
@@ -156,9 +168,12 @@ canonical(void **state)
 	canon_is("Root", "root");
 	/* an IDNA2003 symbol: transitional processing still converts it */
 	canon_is("a@\xe2\x98\x83.example", "a@xn--n3h.example");
-	/* not an IDN at all: kept as written, ASCII lowercased, and said so */
-	assert_int_equal(addr_canonical("a@\xff\xfe.EXAMPLE", out, sizeof(out)), 1);
-	assert_string_equal(out, "a@\xff\xfe.example");
+	/* not an IDN at all (U+FFFD is disallowed by IDNA): kept as written,
+	 * ASCII lowercased, and said so */
+	assert_int_equal(addr_canonical("a@\xef\xbf\xbd.EXAMPLE", out, sizeof(out)), 1);
+	assert_string_equal(out, "a@\xef\xbf\xbd.example");
+	/* not UTF-8: not an address */
+	assert_int_equal(addr_canonical("a@\xff\xfe.EXAMPLE", out, sizeof(out)), -1);
 	/* not an address, or no room */
 	assert_int_equal(addr_canonical("a b@x.org", out, sizeof(out)), -1);
 	assert_string_equal(out, "");

@@ -208,6 +208,22 @@ sender(void **state)
 	assert_int_equal(envelope_sender("me@exa mple.org", out, sizeof(out),
 					 why, sizeof(why)),
 			 PS_DATAERR);
+	/* Postfix's sendmail reads -f as an address header: its first
+	 * address (corpus: cli-f-display) */
+	assert_int_equal(envelope_sender("Me Myself <me@example.org>", out, sizeof(out), why,
+					 sizeof(why)),
+			 PS_OK);
+	assert_string_equal(out, "me@example.org");
+	assert_int_equal(envelope_sender("\"Me, really\" <me@example.org>, x@example.org", out,
+					 sizeof(out), why, sizeof(why)),
+			 PS_OK);
+	assert_string_equal(out, "me@example.org");
+	assert_int_equal(envelope_sender("Me <-oQ/tmp/x@example.org>", out, sizeof(out), why,
+					 sizeof(why)),
+			 PS_DATAERR);
+	assert_int_equal(envelope_sender("Me <me@@example.org>", out, sizeof(out), why,
+					 sizeof(why)),
+			 PS_DATAERR);
 }
 
 static void

@@ -211,28 +211,38 @@ huge_header(void **state)
 	free(in);
 }
 
-/* the documented limit: 1000 fields pass, 1001 do not (the check used
- * to run only when the field array grew, at 1024) */
+/* the documented limit: 1000 fields pass; the check runs at every field
+ * (it used to run only when the field array grew, at 1024). A submission
+ * with more than 1000 is refused by submit_deliver() (corpus:
+ * hdr-fields-over-cap-by-one); intake and header_add() leave room for
+ * what postseal adds, so that a message of 1000 fields still gets its
+ * Date and Message-ID (a strict cap here refused it), and its queued
+ * copy can be read again; past that room, intake refuses. */
 static void
 field_count_limit(void **state)
 {
-	size_t cap = (PS_HEADER_FIELDS_MAX + 2) * 16 + 16, len;
+	const int over = PS_HEADER_FIELDS_MAX + PS_HEADER_ADDED_FIELDS + 1;
+	size_t cap = (size_t)(over + 2) * 16 + 16, len;
 	char *in = malloc(cap);
 
 	(void)state;
-	for (int want = PS_HEADER_FIELDS_MAX; want <= PS_HEADER_FIELDS_MAX + 1; want++) {
-		len = 0;
-		for (int i = 0; i < want; i++)
-			len += (size_t)snprintf(in + len, cap - len, "X-F%05d: v\n", i);
-		len += (size_t)snprintf(in + len, cap - len, "\nbody\n");
-		if (want == PS_HEADER_FIELDS_MAX) {
-			assert_int_equal(take(in, len, 1), PS_OK);
-			assert_int_equal(m.hdr.n, PS_HEADER_FIELDS_MAX);
-		} else {
-			assert_int_equal(take(in, len, 1), PS_DATAERR);
-			assert_non_null(strstr(why, "more than 1000 header fields"));
-		}
-	}
+	len = 0;
+	for (int i = 0; i < PS_HEADER_FIELDS_MAX; i++)
+		len += (size_t)snprintf(in + len, cap - len, "X-F%05d: v\n", i);
+	len += (size_t)snprintf(in + len, cap - len, "\nbody\n");
+	assert_int_equal(take(in, len, 1), PS_OK);
+	assert_int_equal(m.hdr.n, PS_HEADER_FIELDS_MAX);
+	assert_int_equal(header_add(&m.hdr, "Date", "Mon, 1 Jan 2024 00:00:00 +0000", why,
+				    sizeof(why)),
+			 PS_OK);
+	assert_int_equal(header_add(&m.hdr, "Message-ID", "<a@b>", why, sizeof(why)), PS_OK);
+	assert_int_equal(m.hdr.n, PS_HEADER_FIELDS_MAX + 2);
+	len = 0;
+	for (int i = 0; i < over; i++)
+		len += (size_t)snprintf(in + len, cap - len, "X-F%05d: v\n", i);
+	len += (size_t)snprintf(in + len, cap - len, "\nbody\n");
+	assert_int_equal(take(in, len, 1), PS_DATAERR);
+	assert_non_null(strstr(why, "more than 1000 header fields"));
 	free(in);
 }
 
