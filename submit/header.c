@@ -7,6 +7,7 @@
 #include <libetpan/libetpan.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "header.h"
 #include "pslimits.h"
 
@@ -192,106 +193,330 @@ header_value(const struct header *h, size_t i, size_t *len)
 	return h->raw.data + h->f[i].val_off;
 }
 
-static enum ps_status
-mailbox_emit(struct mailimf_mailbox *mb, int flags, addr_cb cb, void *ctx,
-	     char *why, size_t whylen)
-{
-	char reason[PS_WHY_MAX];
-	const char *a = mb->mb_addr_spec;
+/* --- the address-list parser (RFC 5322 3.4, with the obsolete forms of
+ * 4.4 a real header carries) ------------------------------------------
+ *
+ * A cursor over the field value. Addresses are handed on exactly as they
+ * were written, less comments and folding: a quoted local part keeps its
+ * quotes and spaces ("carol smith"@example.com is not carolsmith), and
+ * anything that is not an address (white space inside an angle-addr, a
+ * word after it) is an error, never another address. */
+struct ap {
+	const char *p;
+	size_t len, pos;
+};
 
-	if (addr_check(a, strlen(a), flags, reason, sizeof(reason)) < 0)
-		return ps_fail(PS_DATAERR, why, whylen, "bad address <%.*s>: %s",
-			       PS_ADDR_MAX, a, reason);
-	if (cb(a, ctx) < 0)
-		return ps_fail(PS_DATAERR, why, whylen,
-			       "too many recipients (limit %d)", PS_RCPT_MAX);
-	return PS_OK;
+static int
+ap_atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* Skip white space and (nested) comments; return the new position. */
-static size_t
-skip_cfws(const char *p, size_t len, size_t i)
+/* white space, folding and (nested) comments; -1 on an unclosed comment
+ * or hostile nesting */
+static int
+ap_cfws(struct ap *a)
 {
 	int depth = 0;
 
-	while (i < len) {
-		char c = p[i];
+	while (a->pos < a->len) {
+		char c = a->p[a->pos];
 
-		if (depth > 0 && c == '\\' && i + 1 < len) {
-			i += 2;
+		if (depth > 0 && c == '\\' && a->pos + 1 < a->len) {
+			a->pos += 2;
 			continue;
 		}
 		if (c == '(') {
 			if (++depth > 32)
-				return i; /* hostile nesting: leave it as garbage */
+				return -1;
 		} else if (c == ')' && depth > 0)
 			depth--;
 		else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n')
-			return i;
-		i++;
+			return 0;
+		a->pos++;
 	}
-	return depth > 0 ? len - 1 : i;
+	return depth > 0 ? -1 : 0;
+}
+
+static int
+ap_peek(struct ap *a)
+{
+	return a->pos < a->len ? (unsigned char)a->p[a->pos] : -1;
+}
+
+/* one word (an atom, or a quoted-string as written, unfolded) appended
+ * to out; 1 when a word was read, 0 when none is here, -1 on an error */
+static int
+ap_word(struct ap *a, struct buf *out)
+{
+	size_t s = a->pos;
+
+	if (a->pos < a->len && a->p[a->pos] == '"') {
+		a->pos++;
+		buf_putc(out, '"');
+		while (a->pos < a->len && a->p[a->pos] != '"') {
+			char c = a->p[a->pos];
+
+			if (c == '\\' && a->pos + 1 < a->len) {
+				buf_append(out, a->p + a->pos, 2);
+				a->pos += 2;
+				continue;
+			}
+			if (c != '\r' && c != '\n') /* folding inside the quotes */
+				buf_putc(out, c);
+			a->pos++;
+		}
+		if (a->pos >= a->len)
+			return -1; /* unclosed quote */
+		a->pos++;
+		buf_putc(out, '"');
+		return 1;
+	}
+	while (a->pos < a->len && ap_atext((unsigned char)a->p[a->pos]))
+		a->pos++;
+	if (a->pos == s)
+		return 0;
+	buf_append(out, a->p + s, a->pos - s);
+	return 1;
+}
+
+/* words separated by "." (CFWS around the dots allowed, as obs-local-part
+ * and obs-domain do): a local part or a domain; *spaced set when two
+ * words stood side by side without a dot (a phrase, never an address) */
+static int
+ap_dotted(struct ap *a, struct buf *out, int *spaced, size_t *nwords)
+{
+	int r;
+
+	*spaced = 0;
+	*nwords = 0;
+	for (;;) {
+		if (ap_cfws(a) < 0)
+			return -1;
+		if ((r = ap_word(a, out)) < 0)
+			return -1;
+		if (r == 0)
+			return *nwords > 0 && out->len > 0 && out->data[out->len - 1] == '.' ? -1 : 0;
+		(*nwords)++;
+		if (ap_cfws(a) < 0)
+			return -1;
+		if (ap_peek(a) == '.') {
+			a->pos++;
+			buf_putc(out, '.');
+			continue;
+		}
+		if (ap_peek(a) == '"' || (ap_peek(a) >= 0 && ap_atext((unsigned char)ap_peek(a)))) {
+			*spaced = 1; /* "John Smith": a phrase */
+			buf_putc(out, ' ');
+		}
+	}
+}
+
+/* domain after "@": a dot-atom, or a domain-literal as written */
+static int
+ap_domain(struct ap *a, struct buf *out)
+{
+	int spaced;
+	size_t n;
+
+	if (ap_cfws(a) < 0)
+		return -1;
+	if (ap_peek(a) == '[') {
+		size_t s = a->pos;
+
+		while (a->pos < a->len && a->p[a->pos] != ']') {
+			if (a->p[a->pos] == '[' && a->pos > s)
+				return -1;
+			a->pos++;
+		}
+		if (a->pos >= a->len)
+			return -1;
+		a->pos++;
+		buf_append(out, a->p + s, a->pos - s);
+		return ap_cfws(a);
+	}
+	if (ap_dotted(a, out, &spaced, &n) < 0 || n == 0 || spaced)
+		return -1;
+	return 0;
+}
+
+static enum ps_status
+mailbox_emit(const char *addr, int flags, addr_cb cb, void *ctx, char *why, size_t whylen)
+{
+	char reason[PS_WHY_MAX];
+
+	if (addr_check(addr, strlen(addr), flags, reason, sizeof(reason)) < 0)
+		return ps_fail(PS_DATAERR, why, whylen, "bad address <%.*s>: %s", PS_ADDR_MAX,
+			       addr, reason);
+	if (cb(addr, ctx) < 0)
+		return ps_fail(PS_DATAERR, why, whylen, "too many recipients (limit %d)",
+			       PS_RCPT_MAX);
+	return PS_OK;
+}
+
+/* "<" [obs-route] addr-spec ">" at a->pos (the "<" consumed) */
+static int
+ap_angle(struct ap *a, struct buf *out)
+{
+	int spaced;
+	size_t n;
+
+	if (ap_cfws(a) < 0)
+		return -1;
+	/* obs-route: @a.example,@b.example: (dropped, RFC 5321 says so) */
+	if (ap_peek(a) == '@') {
+		struct buf route;
+
+		buf_init(&route, PS_ADDR_MAX * 4);
+		while (ap_peek(a) == '@' || ap_peek(a) == ',') {
+			a->pos++;
+			if (a->p[a->pos - 1] == '@' && ap_domain(a, &route) < 0) {
+				buf_free(&route);
+				return -1;
+			}
+			if (ap_cfws(a) < 0) {
+				buf_free(&route);
+				return -1;
+			}
+		}
+		buf_free(&route);
+		if (ap_peek(a) != ':')
+			return -1;
+		a->pos++;
+	}
+	if (ap_dotted(a, out, &spaced, &n) < 0 || n == 0 || spaced)
+		return -1;
+	if (ap_peek(a) == '@') {
+		a->pos++;
+		buf_putc(out, '@');
+		if (ap_domain(a, out) < 0)
+			return -1;
+	}
+	if (ap_cfws(a) < 0 || ap_peek(a) != '>')
+		return -1;
+	a->pos++;
+	return ap_cfws(a);
+}
+
+/* one mailbox (or, when groups is set, a group of them); emits them */
+static int
+ap_address(struct ap *a, int groups, int flags, addr_cb cb, void *ctx, enum ps_status *st,
+	   char *why, size_t whylen)
+{
+	struct buf w;
+	int spaced, r = -1;
+	size_t n;
+
+	buf_init(&w, PS_HEADER_MAX);
+	if (ap_cfws(a) < 0)
+		goto out;
+	if (ap_peek(a) == '<') {
+		a->pos++;
+		if (ap_angle(a, &w) < 0)
+			goto out;
+		*st = mailbox_emit(buf_str(&w), flags, cb, ctx, why, whylen);
+		r = 0;
+		goto out;
+	}
+	if (ap_dotted(a, &w, &spaced, &n) < 0 || n == 0 || w.failed)
+		goto out;
+	switch (ap_peek(a)) {
+	case '@': /* the words were a local part */
+		if (spaced)
+			goto out;
+		a->pos++;
+		buf_putc(&w, '@');
+		if (ap_domain(a, &w) < 0 || w.failed)
+			goto out;
+		if (ap_peek(a) == '<') {
+			/* "x@y <z@w>": what looked like an address was a display
+			 * name (an encoded-word with '@' in it, say); the address
+			 * is the one in angle brackets, as Postfix reads it */
+			a->pos++;
+			buf_reset(&w);
+			if (ap_angle(a, &w) < 0)
+				goto out;
+		}
+		*st = mailbox_emit(buf_str(&w), flags, cb, ctx, why, whylen);
+		r = 0;
+		break;
+	case '<': /* the words were a display name */
+		a->pos++;
+		buf_reset(&w);
+		if (ap_angle(a, &w) < 0)
+			goto out;
+		*st = mailbox_emit(buf_str(&w), flags, cb, ctx, why, whylen);
+		r = 0;
+		break;
+	case ':': /* a group: "name: a@x, b@y;" */
+		if (!groups)
+			goto out;
+		a->pos++;
+		for (;;) {
+			if (ap_cfws(a) < 0)
+				goto out;
+			if (ap_peek(a) == ';') {
+				a->pos++;
+				r = ap_cfws(a);
+				break;
+			}
+			if (ap_peek(a) == ',') { /* obs: empty members */
+				a->pos++;
+				continue;
+			}
+			if (ap_address(a, 0, flags, cb, ctx, st, why, whylen) < 0 || *st != PS_OK)
+				goto out;
+			if (ap_cfws(a) < 0)
+				goto out;
+			if (ap_peek(a) == ',')
+				a->pos++;
+			else if (ap_peek(a) != ';')
+				goto out;
+		}
+		break;
+	default: /* a bare local part ("root"), when allowed */
+		if (spaced)
+			goto out;
+		*st = mailbox_emit(buf_str(&w), flags, cb, ctx, why, whylen);
+		r = 0;
+		break;
+	}
+out:
+	buf_free(&w);
+	return r;
 }
 
 enum ps_status
-address_list_parse(const char *val, size_t len, int flags, addr_cb cb,
-		   void *ctx, char *why, size_t whylen)
+address_list_parse(const char *val, size_t len, int flags, addr_cb cb, void *ctx, char *why,
+		   size_t whylen)
 {
-	struct mailimf_address_list *al = NULL;
-	size_t idx = 0, k;
+	struct ap a = {val, len, 0};
 	enum ps_status st = PS_OK;
-	clistiter *it, *jt;
-	char *copy;
-	int r;
 
-	/* An empty field ("To:") carries no address; libetpan rejects it. */
-	for (k = 0; k < len; k++)
-		if (val[k] != ' ' && val[k] != '\t' && val[k] != '\r' &&
-		    val[k] != '\n')
-			break;
-	if (k == len)
-		return PS_OK;
-	/* libetpan wants the value to end in CRLF to find the end of a
-	 * folded field; give it a private, terminated copy. */
-	if ((copy = malloc(len + 3)) == NULL)
-		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
-	memcpy(copy, val, len);
-	memcpy(copy + len, "\r\n", 3);
-	r = mailimf_address_list_parse(copy, len + 2, &idx, &al);
-	if (r != MAILIMF_NO_ERROR) {
-		st = ps_fail(PS_DATAERR, why, whylen, "cannot parse address list");
-		goto out;
-	}
-	/* trailing garbage: only white space and comments may follow
-	 * ("root (Cron Daemon)") */
-	k = skip_cfws(copy, len + 2, idx);
-	if (k < len + 2) {
-		st = ps_fail(PS_DATAERR, why, whylen,
-			     "cannot parse address list (garbage at offset %zu)", k);
-		goto out;
-	}
-	for (it = clist_begin(al->ad_list); it != NULL; it = clist_next(it)) {
-		struct mailimf_address *ad = clist_content(it);
-
-		if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-			st = mailbox_emit(ad->ad_data.ad_mailbox, flags, cb, ctx,
-					  why, whylen);
-		} else if (ad->ad_data.ad_group->grp_mb_list != NULL) {
-			clist *l = ad->ad_data.ad_group->grp_mb_list->mb_list;
-
-			for (jt = clist_begin(l); jt != NULL && st == PS_OK;
-			     jt = clist_next(jt))
-				st = mailbox_emit(clist_content(jt), flags, cb, ctx,
-						  why, whylen);
+	for (;;) {
+		if (ap_cfws(&a) < 0)
+			return ps_fail(PS_DATAERR, why, whylen,
+				       "cannot parse address list (unclosed comment)");
+		if (a.pos >= a.len)
+			return PS_OK;
+		if (ap_peek(&a) == ',') { /* obs-addr-list: empty elements */
+			a.pos++;
+			continue;
 		}
+		if (ap_address(&a, 1, flags, cb, ctx, &st, why, whylen) < 0)
+			return st != PS_OK ? st
+					   : ps_fail(PS_DATAERR, why, whylen,
+						     "cannot parse address list (at offset %zu)", a.pos);
 		if (st != PS_OK)
-			break;
+			return st;
+		if (ap_cfws(&a) < 0)
+			return ps_fail(PS_DATAERR, why, whylen,
+				       "cannot parse address list (unclosed comment)");
+		if (a.pos < a.len && ap_peek(&a) != ',')
+			return ps_fail(PS_DATAERR, why, whylen,
+				       "cannot parse address list (garbage at offset %zu)", a.pos);
 	}
-out:
-	if (al != NULL)
-		mailimf_address_list_free(al);
-	free(copy);
-	return st;
 }
 
 enum ps_status

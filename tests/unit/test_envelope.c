@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "envelope.h"
+#include "header.h"
 #include "harness.h"
 #include "plan.h"
 
@@ -192,6 +194,70 @@ header_checks(void **state)
 	assert_int_equal(envelope_check_header(&h, 0, why, sizeof(why)), PS_OK);
 }
 
+/* the address-list parser: addresses handed on as written, never another
+ * one (RFC 5322 3.4, obsolete forms of 4.4) */
+static char got[8][300];
+static int ngot;
+
+static int
+collect(const char *addr, void *ctx)
+{
+	(void)ctx;
+	if (ngot < 8)
+		snprintf(got[ngot++], sizeof(got[0]), "%s", addr);
+	return 0;
+}
+
+static enum ps_status
+parse(const char *v)
+{
+	ngot = 0;
+	return address_list_parse(v, strlen(v), ADDR_LOCAL_OK, collect, NULL, why, sizeof(why));
+}
+
+static void
+address_lists(void **state)
+{
+	(void)state;
+	/* a quoted local part keeps its quotes and spaces */
+	assert_int_equal(parse("\"carol smith\"@example.com"), PS_OK);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0], "\"carol smith\"@example.com");
+	assert_int_equal(parse("Carol <\"carol smith\"@example.com>"), PS_OK);
+	assert_string_equal(got[0], "\"carol smith\"@example.com");
+	assert_int_equal(parse("\"a,b\"@example.com, \"e;f:g<h>\"@example.com"), PS_OK);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(got[1], "\"e;f:g<h>\"@example.com");
+	/* what is no address is an error, never some other address */
+	assert_int_equal(parse("Carol <car ol@exa mple.com>"), PS_DATAERR);
+	assert_int_equal(parse("<carol@example.com x>"), PS_DATAERR);
+	assert_int_equal(parse("carol@exa mple.com"), PS_DATAERR);
+	assert_int_equal(parse("a.@example.com"), PS_DATAERR);
+	assert_int_equal(parse("(open comment a@example.com"), PS_DATAERR);
+	/* comments, folding, groups, obs-route, a bare local part */
+	assert_int_equal(parse("Alice (the (nested) one)\n <alice@example.org>, root (Cron Daemon)"),
+			 PS_OK);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(got[0], "alice@example.org");
+	assert_string_equal(got[1], "root");
+	assert_int_equal(parse("team: a@example.org, B <b@example.org>;, undisclosed-recipients:;"),
+			 PS_OK);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(got[1], "b@example.org");
+	assert_int_equal(parse("<@relay.example,@r2.example:c@example.com>"), PS_OK);
+	assert_string_equal(got[0], "c@example.com");
+	assert_int_equal(parse("John Q. Public <jqp@example.org>,,"), PS_OK);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0], "jqp@example.org");
+	/* an address written where a display name belongs: the angle-addr
+	 * is the address (as Postfix reads it) */
+	assert_int_equal(parse("=?UTF-8?Q?alice@example.org=2C?= <carol@example.com>"), PS_OK);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0], "carol@example.com");
+	assert_int_equal(parse(""), PS_OK);
+	assert_int_equal(ngot, 0);
+}
+
 static void
 sender(void **state)
 {
@@ -295,6 +361,7 @@ main(void)
 		cmocka_unit_test_teardown(bad_addresses, teardown),
 		cmocka_unit_test_teardown(header_checks, teardown),
 		cmocka_unit_test_teardown(sender, teardown),
+		cmocka_unit_test(address_lists),
 		cmocka_unit_test(too_many),
 		cmocka_unit_test_teardown(plan_partition, teardown),
 	};
