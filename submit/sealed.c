@@ -602,3 +602,15 @@ sealed_names_key(const struct sealed_info *si, const char *keyid, const char *fp
 	}
 	return 0;
 }
+
+int
+sealed_names_gpgme_key(const struct sealed_info *si, gpgme_key_t key)
+{
+	if (key == NULL)
+		return 0;
+	for (gpgme_subkey_t sk = key->subkeys; sk != NULL; sk = sk->next)
+		if (sk->can_encrypt && !sk->revoked && !sk->expired && !sk->disabled &&
+		    !sk->invalid && sealed_names_key(si, sk->keyid, sk->fpr))
+			return 1;
+	return 0;
+}

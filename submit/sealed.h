@@ -58,6 +58,8 @@
 #ifndef PS_SEALED_H
 #define PS_SEALED_H
 
+#include <gpgme.h>
+
 #include "intake.h"
 #include "pgpmsg.h"
 #include "pslimits.h"
@@ -85,5 +87,10 @@ int message_is_sealed(const struct message *m);
  * ID (16 hex digits, any case) and, for a v6 PKESK, when fpr is not
  * NULL, this fingerprint (hex). Anonymous recipients name no key. */
 int sealed_names_key(const struct sealed_info *si, const char *keyid, const char *fpr);
+
+/* Whether a PKESK names the key postseal would encrypt to: the primary
+ * key or a subkey of key, either able to encrypt now (not revoked,
+ * expired, disabled or invalid). Reads the key, runs nothing. */
+int sealed_names_gpgme_key(const struct sealed_info *si, gpgme_key_t key);
 
 #endif

@@ -677,6 +677,49 @@ key_ids(void **state)
 	assert_false(sealed_names_key(&si, "BFE5E121A4AD372D", NULL));
 }
 
+/* The key postseal would encrypt to, as GPGME lists it: the primary key
+ * (sign only) and two subkeys, one of them expired. */
+static void
+gpgme_keys(void **state)
+{
+	struct _gpgme_subkey primary, sub, old;
+	struct _gpgme_key key;
+
+	(void)state;
+	memset(&primary, 0, sizeof(primary));
+	memset(&sub, 0, sizeof(sub));
+	memset(&old, 0, sizeof(old));
+	memset(&key, 0, sizeof(key));
+	primary.keyid = (char *)"0F586679F67AF079";
+	primary.fpr = (char *)"2FE01D10B4A6AEA5F5BC478A0F586679F67AF079";
+	primary.can_sign = 1;
+	primary.next = &old;
+	old.keyid = (char *)"B04C69179746CC3D";
+	old.can_encrypt = 1;
+	old.expired = 1;
+	old.next = &sub;
+	sub.keyid = (char *)"BFE5E121A4AD372D";
+	sub.can_encrypt = 1;
+	key.subkeys = &primary;
+	assert_true(sealed("Subject: a\n\n" GPG2_ARMOR));
+	assert_true(sealed_names_gpgme_key(&si, &key));
+	/* the encryption subkey revoked: the expired one does not count */
+	sub.revoked = 1;
+	assert_false(sealed_names_gpgme_key(&si, &key));
+	/* a primary key that can encrypt counts */
+	sub.revoked = 0;
+	sub.keyid = (char *)"FF69090DCF50A0D9";
+	assert_false(sealed_names_gpgme_key(&si, &key));
+	primary.keyid = (char *)"BFE5E121A4AD372D";
+	assert_false(sealed_names_gpgme_key(&si, &key));
+	primary.can_encrypt = 1;
+	assert_true(sealed_names_gpgme_key(&si, &key));
+	assert_false(sealed_names_gpgme_key(&si, NULL));
+	/* a password names no key */
+	assert_true(sealed("Subject: a\n\n" GPG_SYM_ARMOR));
+	assert_false(sealed_names_gpgme_key(&si, &key));
+}
+
 /* RFC 9580 packets: v6 PKESK, SEIPD v2; GnuPG's AEAD packet; anonymous
  * recipients. */
 static void
@@ -1068,6 +1111,7 @@ main(void)
 		cmocka_unit_test_teardown(fake_epilogue, teardown),
 		cmocka_unit_test_teardown(fake_other, teardown),
 		cmocka_unit_test_teardown(key_ids, teardown),
+		cmocka_unit_test_teardown(gpgme_keys, teardown),
 		cmocka_unit_test_teardown(packets_v6, teardown),
 		cmocka_unit_test_teardown(packet_lengths, teardown),
 		cmocka_unit_test_teardown(big, teardown),
