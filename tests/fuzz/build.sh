@@ -17,7 +17,7 @@ done
 # -Werror is dropped: clang warns about things gcc does not, and this is a
 # test build
 cflags=${cflags//-Werror/}
-for t in intake addr conf keyblock; do
+for t in intake addr conf keyblock sealed; do
 	# shellcheck disable=SC2086
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $cflags \
 		-o "tests/fuzz/bin/fuzz_$t" "$srcdir/tests/fuzz/fuzz_$t.c" "${lib[@]}" $libs
