@@ -72,7 +72,7 @@ pgpmsg_looks_like_text(const unsigned char *p, size_t n)
 		} else
 			i++;
 	}
-	return n > 0 && texty * 4 > n * 3;
+	return n > 0 && texty * 8 > n * 7;
 }
 
 /* The key ID and fingerprint a PKESK names. */

@@ -27,12 +27,12 @@
  *	so postseal encrypts it again, which is harmless.
  *
  *	Also refused: encrypted data whose first octets (up to 256) look
- *	like text, more than 3/4 of them printable ASCII or UTF-8.
- *	Ciphertext cannot be told from random octets, of which about 44%
- *	qualify: a real message is refused with a chance below 1e-5 for the
- *	smallest possible one and 1e-30 for ordinary ones (and is then
- *	merely encrypted again), while plaintext given a hand-made packet
- *	header does not pass.
+ *	like text, more than 7/8 of them printable ASCII or in well-formed
+ *	UTF-8 sequences. Ciphertext cannot be told from random octets, of
+ *	which about 44% qualify: a real message is refused with a chance of
+ *	about 2e-7 for the smallest possible one (32 octets to judge) and
+ *	below 1e-12 from 64 octets on (it is then merely encrypted again),
+ *	while plaintext given a hand-made packet header does not pass.
  *
  *	For each PKESK the recipient's identity is kept: a v3 PKESK names a
  *	key ID, a v6 PKESK a key version and fingerprint (the key ID is
