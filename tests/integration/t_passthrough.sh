@@ -273,3 +273,23 @@ submit real-sq alice@example.org carol@example.com
 [ "$(handoffs)" = $((h + 1)) ] || fail "alice+carol: $(($(handoffs) - h)) handoffs, want 1"
 pf_wait_delivered "$PF" $((n + 2)) || fail "alice+carol: not delivered"
 ok "already encrypted to alice: one copy, as is, to alice (require) and carol"
+
+# require, and the lookup inconclusive (DNS that does not answer): the
+# recipient waits in the queue with the message as it is; carol gets it now
+ps_conf "$T/mta" "$T/conf-defer"
+printf '[keyfetch]\ndns-forwarder = 127.0.0.1@9\n[address erin@example.com]\nencrypt = require\nsources = local dane\nlookup-timeout = 1\n' \
+	>> "$T/conf-defer"
+n=$(pf_count_delivered "$PF") h=$(handoffs)
+"$POSTSEAL" -C "$T/conf-defer" -v -i -f sender@example.com erin@example.com carol@example.com \
+	< "$T/real-gpg" > "$T/out" 2> "$T/err"
+rc=$?
+[ "$rc" = 0 ] || fail "deferred: exit $rc, want 0: $(cat "$T/err")"
+grep -q "erin@example.com: waits in the queue as" "$T/err" || fail "deferred: erin not queued: $(cat "$T/err")"
+[ "$(handoffs)" = $((h + 1)) ] || fail "deferred: $(($(handoffs) - h)) handoffs, want 1 (carol)"
+grep -q 'erin@example.com' "$T/handoffs" && fail "deferred: erin was handed off"
+pf_wait_delivered "$PF" $((n + 1)) || fail "deferred: carol's copy not delivered"
+f=$(pf_mailbox "$PF" carol@example.com | tail -n1)
+body_of "$T/real-gpg" | cmp -s - <(body_of "$f") || fail "deferred: carol's copy changed"
+grep -rlqF -- "$(sed -n 3p "$T/secret.asc")" "$XDG_STATE_HOME/postseal/queue" ||
+	fail "deferred: the queue does not hold the message as it is"
+ok "already encrypted, a require recipient's lookup inconclusive: queued as it is, the others sent"
