@@ -76,4 +76,27 @@
 #define PS_HOST_ADDRS 8
 #define PS_HOSTS_MAX (4 * PS_RCPT_MAX + 16)
 
+/* Already-encrypted input (sealed.h, pgpmsg.h, armor.h).
+ * Session key packets of one message: one per recipient key (gpg adds
+ * the sender's), so more than PS_RCPT_MAX is no message of ours. */
+#define PS_SEALED_ESK_MAX 1024
+
+/* One session key packet's body: an RSA-16384 PKESK is about 2 KiB, the
+ * post-quantum composite ones less; more is no session key. */
+#define PS_SEALED_ESK_LEN_MAX 8192
+
+/* Armor headers (Version, Comment, Charset) of one armored message:
+ * implementations write none, or one or two. */
+#define PS_ARMOR_HEADERS_MAX 4
+
+/* One line of a body examined for pass-through: RFC 5322's 998
+ * characters and the line ending; a longer line is not one of ours. */
+#define PS_SEALED_LINE_MAX 1000
+
+/* One part header field of a PGP/MIME structure, unfolded. */
+#define PS_SEALED_FIELD_MAX 1024
+
+/* Non-blank lines of a PGP/MIME preamble (clients write one). */
+#define PS_SEALED_PREAMBLE_LINES 4
+
 #endif

@@ -1,269 +1,616 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <libetpan/libetpan.h>
 
+#include "armor.h"
 #include "fileio.h"
 #include "header.h"
 #include "sealed.h"
 
-/* Lines of [off, end) of a file, each at most sizeof(buf) - 1 bytes. */
+/* The lines of [off, end) of a file, read PS_IO_CHUNK at a time. */
 struct lines {
 	int fd;
 	off_t off, end;
-	char buf[4096];
-	size_t have;
-	size_t linelen; /* length of the current line, ending removed */
-	size_t consumed;
-	off_t line_off; /* file offset of the current line */
+	char *buf;
+	size_t start, have;
+	const char *line; /* the current line, its ending removed */
+	size_t len;	  /* and white space at its end */
 };
 
-static void
-lines_init(struct lines *l, int fd, off_t start, off_t end)
-{
-	l->fd = fd;
-	l->off = start;
-	l->end = end;
-	l->have = 0;
-	l->consumed = 0;
-	l->line_off = start;
-}
-
-/* 1 with a line, 0 at the end, -1 on error or an overlong line. */
+/* 1 with a line, 0 at the end, -1 on a read error or an overlong line. */
 static int
 lines_next(struct lines *l)
 {
 	char *nl;
+	size_t n;
 
-	memmove(l->buf, l->buf + l->consumed, l->have - l->consumed);
-	l->have -= l->consumed;
-	l->line_off += (off_t)l->consumed;
-	l->consumed = 0;
-	if (l->have < sizeof(l->buf) && l->off < l->end) {
-		size_t want = sizeof(l->buf) - l->have;
-		ssize_t r;
-
-		if ((off_t)want > l->end - l->off)
-			want = (size_t)(l->end - l->off);
-		r = pread_some(l->fd, l->buf + l->have, want, l->off);
-		if (r < 0)
+	for (;;) {
+		nl = memchr(l->buf + l->start, '\n', l->have - l->start);
+		if (nl != NULL || l->off >= l->end)
+			break;
+		if (l->start > 0) {
+			memmove(l->buf, l->buf + l->start, l->have - l->start);
+			l->have -= l->start;
+			l->start = 0;
+		}
+		if (l->have == PS_IO_CHUNK)
 			return -1;
-		l->off += r;
-		l->have += (size_t)r;
+		{
+			size_t want = PS_IO_CHUNK - l->have;
+			ssize_t r;
+
+			if ((off_t)want > l->end - l->off)
+				want = (size_t)(l->end - l->off);
+			r = pread_some(l->fd, l->buf + l->have, want, l->off);
+			if (r <= 0)
+				return -1;
+			l->off += r;
+			l->have += (size_t)r;
+		}
 	}
-	if (l->have == 0)
+	if (l->start == l->have)
 		return 0;
-	nl = memchr(l->buf, '\n', l->have);
-	if (nl == NULL && l->off < l->end)
+	n = nl != NULL ? (size_t)(nl - (l->buf + l->start)) : l->have - l->start;
+	l->line = l->buf + l->start;
+	l->start += n + (nl != NULL);
+	if (n > PS_SEALED_LINE_MAX)
 		return -1;
-	l->consumed = nl ? (size_t)(nl - l->buf) + 1 : l->have;
-	l->linelen = nl ? (size_t)(nl - l->buf) : l->have;
-	/* the line's own white space at the end does not count */
-	while (l->linelen > 0 && (l->buf[l->linelen - 1] == '\r' ||
-				  l->buf[l->linelen - 1] == ' ' ||
-				  l->buf[l->linelen - 1] == '\t'))
-		l->linelen--;
+	while (n > 0 && (l->line[n - 1] == '\r' || l->line[n - 1] == ' ' || l->line[n - 1] == '\t'))
+		n--;
+	l->len = n;
+	return 1;
+}
+
+/* The state of one examination. */
+struct exam {
+	struct lines l;
+	struct armor a;
+	struct pgpmsg w;
+	struct sealed_info *si;
+	/* PGP/MIME */
+	const char *boundary;
+	size_t blen;
+	char field[PS_SEALED_FIELD_MAX + 1]; /* a part header field, unfolded */
+	size_t flen;
+	unsigned seen; /* the part's fields so far, a bit each */
+};
+
+static int
+no(struct exam *e, const char *why)
+{
+	snprintf(e->si->why, sizeof(e->si->why), "%s", why);
+	return 0;
+}
+
+static int
+to_walker(void *ctx, const unsigned char *p, size_t n)
+{
+	return pgpmsg_feed(ctx, p, n);
+}
+
+/* The armor's reason, or the packets' when they were the trouble. */
+static int
+armor_no(struct exam *e)
+{
+	return no(e, e->a.sink_failed ? e->w.why : e->a.why);
+}
+
+static int
+armor_finish(struct exam *e)
+{
+	if (armor_end(&e->a) < 0)
+		return armor_no(e);
+	if (pgpmsg_end(&e->w) < 0)
+		return no(e, e->w.why);
+	e->si->npkesk = e->w.npkesk;
+	e->si->nskesk = e->w.nskesk;
 	return 1;
 }
 
 static int
-line_is(const struct lines *l, const char *s)
+examine_inline(struct exam *e)
 {
-	size_t n = strlen(s);
+	int r;
 
-	return l->linelen == n && memcmp(l->buf, s, n) == 0;
+	while ((r = lines_next(&e->l)) == 1)
+		if (armor_line(&e->a, e->l.line, e->l.len) < 0) {
+			e->si->claimed |= armor_begun(&e->a);
+			return armor_no(e);
+		}
+	e->si->claimed |= armor_begun(&e->a);
+	if (r < 0)
+		return no(e, "a line too long, or a read error");
+	return armor_finish(e);
 }
 
+/* Words that can describe an encrypted message and say nothing else. */
 static int
-armor_header_ok(const struct lines *l)
+vocabulary_word(const char *p, size_t n)
 {
-	static const char *const keys[] = {"Version: ", "Comment: ", "MessageID: ",
-					   "Hash: ", "Charset: ", NULL};
+	static const char *const words[] = {
+		"a",	   "an",	     "and",	    "asc",     "data",	  "digitally",
+		"encrypted", "encryption", "format",  "gpg",     "identification",
+		"in",	   "information", "is",	    "message", "mime",	  "msg",
+		"multi",   "multipart",	     "of",	    "openpgp", "part",	  "pgp",
+		"rfc",	   "the",	     "this",	    "version", "versions", "1847",
+		"2015",	   "2440",	     "3156",	    "4880",    "9580",	  NULL};
 
-	for (size_t k = 0; keys[k] != NULL; k++)
-		if (l->linelen >= strlen(keys[k]) &&
-		    memcmp(l->buf, keys[k], strlen(keys[k])) == 0)
+	for (size_t k = 0; words[k] != NULL; k++)
+		if (strlen(words[k]) == n && strncasecmp(p, words[k], n) == 0)
 			return 1;
 	return 0;
 }
 
-/* The smallest real encrypted message (a session key packet and an
- * encrypted data packet) is far above this many radix-64 characters. */
-#define ARMOR_MIN_DATA 64
-
-/* Exactly one armored encrypted message in [start, end), blank lines
- * around it allowed. */
 static int
-armor_only(int fd, off_t start, off_t end)
+is_alnum(unsigned char c)
 {
-	struct lines *l = malloc(sizeof(*l));
-	enum { BEFORE, HEADERS, DATA, AFTER } st = BEFORE;
-	size_t data = 0;
-	int r, ok = 0;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
-	if (l == NULL)
+/* A text of the vocabulary (sealed.h). */
+static int
+vocabulary_text(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n > 200)
 		return 0;
-	lines_init(l, fd, start, end);
-	while ((r = lines_next(l)) == 1) {
-		if (l->linelen == 0) {
-			if (st == HEADERS)
-				st = DATA;
+	while (i < n) {
+		size_t w = i;
+
+		if ((unsigned char)p[i] != '\t' &&
+		    ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7E))
+			return 0;
+		if (!is_alnum((unsigned char)p[i])) {
+			i++;
 			continue;
 		}
-		switch (st) {
-		case BEFORE:
-			if (!line_is(l, "-----BEGIN PGP MESSAGE-----"))
-				goto out;
-			st = HEADERS;
-			break;
-		case HEADERS:
-			if (!armor_header_ok(l))
-				goto out;
-			break;
-		case DATA:
-			if (line_is(l, "-----END PGP MESSAGE-----")) {
-				st = AFTER;
-				break;
-			}
-			if (l->buf[0] == '=') /* the CRC-24 line */
-				break;
-			for (size_t k = 0; k < l->linelen; k++)
-				if (b64_digit((unsigned char)l->buf[k]) < 0 &&
-				    l->buf[k] != '=')
-					goto out;
-			if (data == 0) {
-				/* the first packet: tag 1 (PKESK) or 3 (SKESK),
-				 * old or new format */
-				int v0, v1, tag;
-				unsigned char b;
-
-				if (l->linelen < 2 ||
-				    (v0 = b64_digit((unsigned char)l->buf[0])) < 0 ||
-				    (v1 = b64_digit((unsigned char)l->buf[1])) < 0)
-					goto out;
-				b = (unsigned char)((v0 << 2) | (v1 >> 4));
-				if (!(b & 0x80))
-					goto out;
-				tag = (b & 0x40) ? (b & 0x3f) : ((b >> 2) & 0x0f);
-				if (tag != 1 && tag != 3)
-					goto out;
-			}
-			data += l->linelen;
-			break;
-		case AFTER:
-			goto out;
-		}
+		while (i < n && is_alnum((unsigned char)p[i]))
+			i++;
+		if (!vocabulary_word(p + w, i - w))
+			return 0;
 	}
-	ok = r == 0 && st == AFTER && data >= ARMOR_MIN_DATA;
-out:
-	free(l);
-	return ok;
+	return 1;
 }
 
-int
-sealed_inline(const struct message *m)
+/* A MIME field value: token ["/" token] *(";" attribute "=" value),
+ * white space around the parts, no comments, no RFC 2231 forms. */
+#define MIME_PARAMS_MAX 2
+
+struct mime_value {
+	const char *type, *subtype;
+	size_t type_len, subtype_len;
+	struct {
+		const char *name, *value;
+		size_t name_len, value_len;
+	} param[MIME_PARAMS_MAX];
+	size_t nparam;
+};
+
+static void
+skip_ws(const char *p, size_t len, size_t *pos)
 {
-	if (m->body_fd < 0 || m->body_len == 0)
-		return 0;
-	return armor_only(m->body_fd, 0, m->body_len);
+	while (*pos < len && (p[*pos] == ' ' || p[*pos] == '\t'))
+		(*pos)++;
 }
 
-/* "--boundary" or "--boundary--" */
+/* RFC 2045 token */
 static int
-delimiter(const struct lines *l, const char *b, int *close)
+parse_token(const char *p, size_t len, size_t *pos, const char **tok, size_t *tok_len)
 {
-	size_t n = strlen(b);
+	size_t s = *pos;
 
-	if (l->linelen < n + 2 || l->buf[0] != '-' || l->buf[1] != '-' ||
-	    memcmp(l->buf + 2, b, n) != 0)
-		return 0;
-	if (l->linelen == n + 2) {
-		*close = 0;
-		return 1;
+	while (*pos < len && (unsigned char)p[*pos] > 0x20 && (unsigned char)p[*pos] < 0x7F &&
+	       strchr("()<>@,;:\\\"/[]?=", p[*pos]) == NULL)
+		(*pos)++;
+	*tok = p + s;
+	*tok_len = *pos - s;
+	return *tok_len > 0 ? 0 : -1;
+}
+
+/* A quoted string without escapes, or a token. */
+static int
+parse_param_value(const char *p, size_t len, size_t *pos, const char **v, size_t *vl)
+{
+	size_t s;
+
+	if (*pos >= len || p[*pos] != '"')
+		return parse_token(p, len, pos, v, vl);
+	s = ++(*pos);
+	while (*pos < len && p[*pos] != '"') {
+		if (p[*pos] == '\\' || (unsigned char)p[*pos] < 0x20 || (unsigned char)p[*pos] > 0x7E)
+			return -1;
+		(*pos)++;
 	}
-	if (l->linelen == n + 4 && l->buf[n + 2] == '-' && l->buf[n + 3] == '-') {
-		*close = 1;
-		return 1;
-	}
+	if (*pos >= len)
+		return -1;
+	*v = p + s;
+	*vl = *pos - s;
+	(*pos)++;
 	return 0;
 }
 
-int
-sealed_pgp_mime(const struct message *m, const char *boundary)
+static int
+parse_mime_value(const char *p, size_t len, size_t *pos, struct mime_value *out)
 {
-	struct lines *l;
-	int part = 0, close = 0, in_body = 0, version = 0, r, ok = 0;
-	off_t p2_start = -1, p2_end = -1;
+	memset(out, 0, sizeof(*out));
+	skip_ws(p, len, pos);
+	if (parse_token(p, len, pos, &out->type, &out->type_len) < 0)
+		return -1;
+	if (*pos < len && p[*pos] == '/') {
+		(*pos)++;
+		if (parse_token(p, len, pos, &out->subtype, &out->subtype_len) < 0)
+			return -1;
+	}
+	skip_ws(p, len, pos);
+	while (*pos < len && p[*pos] == ';') {
+		if (out->nparam == MIME_PARAMS_MAX)
+			return -1;
+		(*pos)++;
+		skip_ws(p, len, pos);
+		if (parse_token(p, len, pos, &out->param[out->nparam].name,
+				&out->param[out->nparam].name_len) < 0)
+			return -1;
+		skip_ws(p, len, pos);
+		if (*pos >= len || p[*pos] != '=')
+			return -1;
+		(*pos)++;
+		skip_ws(p, len, pos);
+		if (parse_param_value(p, len, pos, &out->param[out->nparam].value,
+				      &out->param[out->nparam].value_len) < 0)
+			return -1;
+		out->nparam++;
+		skip_ws(p, len, pos);
+	}
+	return *pos == len ? 0 : -1; /* trailing garbage */
+}
 
-	if (m->body_fd < 0 || boundary == NULL || boundary[0] == '\0' ||
-	    (l = malloc(sizeof(*l))) == NULL)
+static int
+is_word(const char *p, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(p, w, n) == 0;
+}
+
+/* The value has the type (and subtype, NULL: none) given, and each of
+ * its parameters is called param and is of the vocabulary. */
+static int
+mime_value_is(const char *p, size_t len, const char *type, const char *subtype,
+	      const char *param)
+{
+	struct mime_value v;
+	size_t pos = 0;
+
+	if (parse_mime_value(p, len, &pos, &v) < 0 || !is_word(v.type, v.type_len, type))
 		return 0;
-	lines_init(l, m->body_fd, 0, m->body_len);
-	while ((r = lines_next(l)) == 1) {
-		if (close) {
-			if (l->linelen != 0)
-				goto out; /* text after the end: not ours */
+	if (subtype == NULL ? v.subtype != NULL
+			    : v.subtype == NULL || !is_word(v.subtype, v.subtype_len, subtype))
+		return 0;
+	for (size_t k = 0; k < v.nparam; k++)
+		if (param == NULL || !is_word(v.param[k].name, v.param[k].name_len, param) ||
+		    !vocabulary_text(v.param[k].value, v.param[k].value_len))
+			return 0;
+	return v.nparam <= 1;
+}
+
+enum { F_TYPE = 1, F_DESCRIPTION = 2, F_DISPOSITION = 4, F_ENCODING = 8 };
+
+/* One part header field of part 1 or 2 (e->field, unfolded). */
+static int
+part_field(struct exam *e, int part)
+{
+	const char *f = e->field, *colon = memchr(e->field, ':', e->flen);
+	size_t nl, vl;
+	const char *v;
+	unsigned bit;
+	int ok;
+
+	if (colon == NULL)
+		return no(e, "a part header line that is not a field");
+	nl = (size_t)(colon - f);
+	v = colon + 1;
+	vl = e->flen - nl - 1;
+	if (is_word(f, nl, "Content-Type")) {
+		bit = F_TYPE;
+		ok = part == 1 ? mime_value_is(v, vl, "application", "pgp-encrypted", NULL)
+			       : mime_value_is(v, vl, "application", "octet-stream", "name");
+	} else if (is_word(f, nl, "Content-Description")) {
+		bit = F_DESCRIPTION;
+		ok = vocabulary_text(v, vl);
+	} else if (is_word(f, nl, "Content-Disposition")) {
+		bit = F_DISPOSITION;
+		ok = mime_value_is(v, vl, "inline", NULL, "filename") ||
+		     mime_value_is(v, vl, "attachment", NULL, "filename");
+	} else if (is_word(f, nl, "Content-Transfer-Encoding")) {
+		bit = F_ENCODING;
+		ok = mime_value_is(v, vl, "7bit", NULL, NULL);
+	} else
+		return no(e, "a part header field that RFC 3156 does not use");
+	if (e->seen & bit)
+		return no(e, "a part header field twice");
+	e->seen |= bit;
+	if (!ok)
+		return no(e, "a part header field with a value other than RFC 3156's");
+	return 1;
+}
+
+enum { M_PREAMBLE, M_HEAD1, M_BODY1, M_HEAD2, M_BODY2, M_EPILOGUE };
+
+/* A line of the part headers of part (1 or 2); 1 to go on, 0 refused. */
+static int
+part_header_line(struct exam *e, int part, int *state)
+{
+	const char *p = e->l.line;
+	size_t n = e->l.len;
+
+	if (n > 0 && (p[0] == ' ' || p[0] == '\t')) {
+		/* a continuation: unfolded, its white space kept */
+		if (e->flen == 0)
+			return no(e, "a part header starting with a continuation line");
+		if (n > sizeof(e->field) - 1 - e->flen)
+			return no(e, "a part header field too long");
+		memcpy(e->field + e->flen, p, n);
+		e->flen += n;
+		return 1;
+	}
+	if (e->flen > 0 && !part_field(e, part))
+		return 0;
+	e->flen = 0;
+	if (n == 0) {
+		if (!(e->seen & F_TYPE))
+			return no(e, "a part without Content-Type");
+		*state = part == 1 ? M_BODY1 : M_BODY2;
+		return 1;
+	}
+	if (n > sizeof(e->field) - 1)
+		return no(e, "a part header field too long");
+	memcpy(e->field, p, n);
+	e->flen = n;
+	return 1;
+}
+
+static int
+examine_pgp_mime(struct exam *e)
+{
+	int state = M_PREAMBLE, version = 0, r;
+	size_t preamble = 0;
+
+	e->si->claimed = 1;
+	while ((r = lines_next(&e->l)) == 1) {
+		const char *p = e->l.line;
+		size_t n = e->l.len;
+
+		if (state != M_EPILOGUE && n >= e->blen + 2 && p[0] == '-' && p[1] == '-' &&
+		    memcmp(p + 2, e->boundary, e->blen) == 0) {
+			int close = n == e->blen + 4 && p[n - 2] == '-' && p[n - 1] == '-';
+
+			if (n != e->blen + 2 && !close)
+				return no(e, "a line that begins like the boundary delimiter");
+			if (state == M_PREAMBLE && !close)
+				state = M_HEAD1;
+			else if (state == M_BODY1 && !close) {
+				if (!version)
+					return no(e, "the first part is not \"Version: 1\"");
+				state = M_HEAD2;
+				e->seen = 0;
+			} else if (state == M_BODY2 && close)
+				state = M_EPILOGUE;
+			else
+				return no(e, state == M_BODY2 ? "a third part"
+							      : "not exactly two parts");
 			continue;
 		}
-		if (delimiter(l, boundary, &close)) {
-			if (part == 2)
-				p2_end = l->line_off;
-			part++;
-			in_body = 0;
-			if (part > 2 && !close)
-				goto out; /* a third part */
-			continue;
-		}
-		if (part == 0)
-			continue; /* the preamble */
-		if (!in_body) {
-			if (l->linelen == 0) {
-				in_body = 1;
-				if (part == 2)
-					p2_start = l->line_off + (off_t)l->consumed;
-			}
-			continue;
-		}
-		if (part == 1 && l->linelen > 0) {
-			if (!line_is(l, "Version: 1"))
-				goto out;
+		switch (state) {
+		case M_PREAMBLE:
+			if (n == 0)
+				break;
+			if (++preamble > PS_SEALED_PREAMBLE_LINES || !vocabulary_text(p, n))
+				return no(e, "text in the preamble other than the standard one");
+			break;
+		case M_HEAD1:
+		case M_HEAD2:
+			if (!part_header_line(e, state == M_HEAD1 ? 1 : 2, &state))
+				return 0;
+			break;
+		case M_BODY1:
+			if (n == 0)
+				break;
+			if (version || n != 10 || memcmp(p, "Version: 1", 10) != 0)
+				return no(e, "the first part is not \"Version: 1\"");
 			version = 1;
+			break;
+		case M_BODY2:
+			if (armor_line(&e->a, p, n) < 0)
+				return armor_no(e);
+			break;
+		case M_EPILOGUE:
+			if (n != 0)
+				return no(e, "text after the closing delimiter");
+			break;
 		}
 	}
-	ok = r == 0 && close && part == 3 && version && p2_start >= 0 &&
-	     p2_end >= p2_start && armor_only(m->body_fd, p2_start, p2_end);
+	if (r < 0)
+		return no(e, "a line too long, or a read error");
+	if (state != M_EPILOGUE)
+		return no(e, "no closing delimiter after two parts");
+	return armor_finish(e);
+}
+
+/* RFC 2046 boundary: 1 to 70 bchars, not ending in a space. */
+static int
+boundary_ok(const char *b)
+{
+	size_t n = b != NULL ? strlen(b) : 0;
+
+	if (n == 0 || n > 70 || b[n - 1] == ' ')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum((unsigned char)b[i]) && strchr("'()+_,-./:=? ", b[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* At most one Content-Transfer-Encoding, and one that decodes to itself. */
+static int
+top_encoding_ok(const struct header *h)
+{
+	long i = header_find(h, "Content-Transfer-Encoding", 0);
+	const char *v;
+	size_t vl, s = 0;
+
+	if (i < 0)
+		return 1;
+	if (header_find(h, "Content-Transfer-Encoding", (size_t)i + 1) >= 0)
+		return 0;
+	v = header_value(h, (size_t)i, &vl);
+	while (s < vl && (v[s] == ' ' || v[s] == '\t' || v[s] == '\r' || v[s] == '\n'))
+		s++;
+	while (vl > s && (v[vl - 1] == ' ' || v[vl - 1] == '\t' || v[vl - 1] == '\r' ||
+			  v[vl - 1] == '\n'))
+		vl--;
+	return is_word(v + s, vl - s, "7bit") || is_word(v + s, vl - s, "8bit");
+}
+
+static int
+examine(const struct message *m, struct exam *e)
+{
+	struct mailmime_content *ct = NULL;
+	long first;
+	int r = 0;
+
+	if (m->body_fd < 0 || m->body_len == 0)
+		return no(e, "no body");
+	first = header_find(&m->hdr, "Content-Type", 0);
+	if (first >= 0 && header_find(&m->hdr, "Content-Type", (size_t)first + 1) >= 0)
+		return no(e, "more than one Content-Type field");
+	if (!top_encoding_ok(&m->hdr))
+		return no(e, "a Content-Transfer-Encoding other than 7bit or 8bit");
+	if (header_content_type(&m->hdr, &ct) != PS_OK)
+		return no(e, "a Content-Type that does not parse");
+	if (ct == NULL) {
+		e->si->kind = SEALED_INLINE;
+		return examine_inline(e);
+	}
+	if (ct->ct_type != NULL && ct->ct_type->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&
+	    ct->ct_type->tp_data.tp_composite_type->ct_type == MAILMIME_COMPOSITE_TYPE_MULTIPART &&
+	    ct->ct_subtype != NULL && strcasecmp(ct->ct_subtype, "encrypted") == 0) {
+		char *proto = mailmime_content_param_get(ct, "protocol");
+
+		e->boundary = mailmime_content_param_get(ct, "boundary");
+		e->si->kind = SEALED_PGP_MIME;
+		if (proto == NULL || strcasecmp(proto, "application/pgp-encrypted") != 0)
+			r = no(e, "multipart/encrypted, but not with OpenPGP");
+		else if (!boundary_ok(e->boundary))
+			r = no(e, "multipart/encrypted without a valid boundary");
+		else {
+			e->blen = strlen(e->boundary);
+			r = examine_pgp_mime(e);
+		}
+	} else if (ct->ct_type != NULL && ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
+		   ct->ct_type->tp_data.tp_discrete_type->dt_type == MAILMIME_DISCRETE_TYPE_TEXT &&
+		   ct->ct_subtype != NULL && strcasecmp(ct->ct_subtype, "plain") == 0) {
+		e->si->kind = SEALED_INLINE;
+		r = examine_inline(e);
+	} else
+		r = no(e, "a Content-Type other than text/plain or multipart/encrypted");
+	mailmime_content_free(ct);
+	return r;
+}
+
+int
+sealed_examine(const struct message *m, struct sealed_info *si)
+{
+	struct exam *e = calloc(1, sizeof(*e));
+	int r = 0;
+
+	si->kind = SEALED_NO;
+	si->claimed = 0;
+	si->npkesk = si->nskesk = 0;
+	si->why[0] = '\0';
+	if (e == NULL || (e->l.buf = malloc(PS_IO_CHUNK)) == NULL) {
+		snprintf(si->why, sizeof(si->why), "out of memory");
+		goto out;
+	}
+	e->si = si;
+	e->l.fd = m->body_fd;
+	e->l.end = m->body_len;
+	armor_init(&e->a, "PGP MESSAGE", to_walker, &e->w);
+	pgpmsg_init(&e->w, si->pkesk, PS_SEALED_ESK_MAX);
+	r = examine(m, e);
 out:
-	free(l);
-	return ok;
+	if (!r) {
+		si->kind = SEALED_NO;
+		si->npkesk = si->nskesk = 0;
+	}
+	if (e != NULL)
+		free(e->l.buf);
+	free(e);
+	return r;
 }
 
 int
 message_is_sealed(const struct message *m)
 {
-	struct mailmime_content *ct = NULL;
-	int sealed = 0;
+	struct sealed_info *si = malloc(sizeof(*si));
+	int r;
 
-	if (header_content_type(&m->hdr, &ct) != PS_OK)
+	if (si == NULL)
 		return 0;
-	if (ct == NULL)
-		return sealed_inline(m);
-	if (ct->ct_type != NULL && ct->ct_type->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&
-	    ct->ct_type->tp_data.tp_composite_type->ct_type ==
-		    MAILMIME_COMPOSITE_TYPE_MULTIPART &&
-	    ct->ct_subtype != NULL && strcasecmp(ct->ct_subtype, "encrypted") == 0) {
-		char *proto = mailmime_content_param_get(ct, "protocol");
+	r = sealed_examine(m, si);
+	free(si);
+	return r;
+}
 
-		if (proto != NULL && strcasecmp(proto, "application/pgp-encrypted") == 0)
-			sealed = sealed_pgp_mime(m, mailmime_content_param_get(ct, "boundary"));
-	} else if (ct->ct_type != NULL &&
-		   ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
-		   ct->ct_type->tp_data.tp_discrete_type->dt_type ==
-			   MAILMIME_DISCRETE_TYPE_TEXT &&
-		   ct->ct_subtype != NULL && strcasecmp(ct->ct_subtype, "plain") == 0)
-		sealed = sealed_inline(m);
-	mailmime_content_free(ct);
-	return sealed;
+/* hex (any case) equals the octets p[0..n) */
+static int
+hex_is(const char *hex, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+
+	if (hex == NULL || strlen(hex) != 2 * n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char hi = hex[2 * i], lo = hex[2 * i + 1];
+
+		if (hi >= 'a' && hi <= 'f')
+			hi = (char)(hi - 'a' + 'A');
+		if (lo >= 'a' && lo <= 'f')
+			lo = (char)(lo - 'a' + 'A');
+		if (hi != digits[p[i] >> 4] || lo != digits[p[i] & 0x0F])
+			return 0;
+	}
+	return 1;
+}
+
+int
+sealed_names_key(const struct sealed_info *si, const char *keyid, const char *fpr)
+{
+	for (size_t i = 0; i < si->npkesk; i++) {
+		const struct pgpmsg_pkesk *k = &si->pkesk[i];
+
+		if (k->anonymous)
+			continue;
+		if (k->fprlen > 0 && fpr != NULL) {
+			if (hex_is(fpr, k->fpr, k->fprlen))
+				return 1;
+		} else if (hex_is(keyid, k->keyid, 8))
+			return 1;
+	}
+	return 0;
+}
+
+int
+sealed_names_gpgme_key(const struct sealed_info *si, gpgme_key_t key)
+{
+	if (key == NULL)
+		return 0;
+	for (gpgme_subkey_t sk = key->subkeys; sk != NULL; sk = sk->next)
+		if (sk->can_encrypt && !sk->revoked && !sk->expired && !sk->disabled &&
+		    !sk->invalid && sealed_names_key(si, sk->keyid, sk->fpr))
+			return 1;
+	return 0;
 }

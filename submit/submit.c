@@ -524,6 +524,106 @@ struct run_in {
 	void *ctx;
 };
 
+/* Input that is already encrypted (sealed.h) goes out as it is, but not
+ * around the policy: a recipient under encrypt = require, or under
+ * no-key = refuse, has its key decided as for any message
+ * (decide_recipients(): looked up, refused, deferred, or the gateway
+ * key) and is refused unless a PKESK of the message names that key
+ * (sealed_names_gpgme_key()); a password (SKESK) or an anonymous
+ * recipient names none. The other recipients get the message as it is,
+ * nothing looked up. *passthrough says whether m is sealed; recipients
+ * whose lookup was inconclusive move from l to deferred. */
+static enum ps_status
+sealed_policy(const struct message *m, struct rcptlist *l, const struct ps_config *cf,
+	      struct discovery *d, int *passthrough, struct rcptlist *deferred, char *dwhy,
+	      size_t dwhylen, char *why, size_t whylen)
+{
+	struct sealed_info *si = malloc(sizeof(*si));
+	struct pol_effective *pe = malloc(sizeof(*pe));
+	struct rcptlist strict = {0};
+	size_t nd = deferred->n, nref = 0;
+	const char *first = NULL;
+	char where[PATH_MAX + 64];
+	enum ps_status st = PS_OK;
+	int partial = 0, named;
+
+	*passthrough = 0;
+	if (si == NULL || pe == NULL) {
+		st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+		goto out;
+	}
+	if (!(*passthrough = sealed_examine(m, si))) {
+		if (si->claimed)
+			log_info("the message looks encrypted, but is not passed through as it is: "
+				 "%s", si->why);
+		goto out;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		pol_resolve(&cf->policy, &cf->user, l->v[i].addr, pe);
+		if ((pe->v.encrypt == ENC_REQUIRE ||
+		     (pe->v.encrypt == ENC_OPPORTUNISTIC && pe->v.no_key == NK_REFUSE)) &&
+		    rcptlist_add(&strict, l->v[i].addr, l->v[i].visible) < 0) {
+			st = ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+			goto out;
+		}
+	}
+	if (strict.n == 0)
+		goto out;
+	if ((st = decide_recipients(&strict, cf, d, &partial, deferred, dwhy, dwhylen, why,
+				    whylen)) != PS_OK)
+		goto out;
+	if (partial) { /* no plaintext recipient here: cannot happen */
+		st = ps_fail(PS_UNAVAILABLE, why, whylen, "refused by policy; nothing was sent");
+		goto out;
+	}
+	for (size_t k = 0; k < strict.n; k++) {
+		const struct rcpt *r = &strict.v[k];
+		gpgme_key_t key = NULL;
+
+		/* the key in the keyring copy_context() would encrypt in */
+		if ((st = r->src == SRC_LOCAL ? discovery_user_ctx(d, why, whylen)
+					      : discovery_open_store(d, why, whylen)) != PS_OK)
+			goto out;
+		if (gpgme_get_key(r->src == SRC_LOCAL ? d->user : d->store, r->fpr, &key, 0) != 0) {
+			st = ps_fail(PS_TEMPFAIL, why, whylen, "%s: cannot read its key %s", r->addr,
+				     r->fpr);
+			goto out;
+		}
+		named = sealed_names_gpgme_key(si, key);
+		gpgme_key_unref(key);
+		if (named)
+			continue;
+		pol_resolve(&cf->policy, &cf->user, r->addr, pe);
+		pol_origin(pe, pe->v.encrypt == ENC_REQUIRE ? PK_ENCRYPT : PK_NO_KEY, where,
+			   sizeof(where));
+		log_warnx("%s: refused: the message is already encrypted, but %s its key %s, and %s "
+			  "(%s)", r->addr, si->npkesk == 0 ? "to a password, not to" : "not to", r->fpr,
+			  pe->v.encrypt == ENC_REQUIRE ? "encrypt = require" : "no-key = refuse", where);
+		nref++;
+		first = first ? first : r->addr;
+	}
+	if (nref > 0) {
+		st = ps_fail(PS_UNAVAILABLE, why, whylen, "%s%s refused by policy; nothing was sent",
+			     first, nref > 1 ? " and others" : "");
+		goto out;
+	}
+	/* inconclusive: these wait in the queue, the others go now */
+	for (size_t i = 0, w = 0, n = l->n; i < n; i++) {
+		long k = rcptlist_find(deferred, l->v[i].addr);
+
+		if (k >= 0 && (size_t)k >= nd) {
+			l->n--;
+			continue;
+		}
+		l->v[w++] = l->v[i];
+	}
+out:
+	rcptlist_free(&strict);
+	free(pe);
+	free(si);
+	return st;
+}
+
 /* Decide, plan, compose and hand off m to the recipients in rl (sent
  * marks each one's fate), the inconclusive ones given to in->defer. */
 static enum ps_status
@@ -539,7 +639,9 @@ deliver_message(const struct ps_config *cf, struct message *m, struct rcptlist *
 	char perm_why[PS_WHY_MAX] = "";
 	char self[1][41] = {""};
 
-	passthrough = message_is_sealed(m);
+	if ((st = sealed_policy(m, rl, cf, disc, &passthrough, &deferred, dwhy, sizeof(dwhy), why,
+				whylen)) != PS_OK)
+		goto out;
 	if (!passthrough &&
 	    (st = decide_recipients(rl, cf, disc, &partial, &deferred, dwhy, sizeof(dwhy),
 				    partial_why, sizeof(partial_why))) != PS_OK) {

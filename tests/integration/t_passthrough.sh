@@ -104,3 +104,192 @@ for fake in armor-frame mime-header; do
 	gpg_decrypt "$f" | grep -q 'PIN is 1234' || fail "$fake: does not decrypt to the text"
 done
 ok "an armor frame around plaintext and a PGP/MIME header over a clear part are encrypted"
+
+# --- only the real thing passes, and the policy still applies (#13 item 3) ---
+# alice: encrypt = require, her key in the sender's keyring; carol: no key,
+# opportunistic; erin: no key, no-key = refuse. The MTA is run through a
+# wrapper that records every run, so "nothing was handed off" is a fact, not
+# a timeout.
+cat > "$T/mta" <<EOF2
+#!/bin/sh
+echo "\$*" >> "$T/handoffs"
+exec "$SENDMAIL" "\$@"
+EOF2
+chmod 755 "$T/mta"
+ps_conf "$T/mta" "$T/conf-req"
+printf '[address alice@example.org]\nencrypt = require\n[address erin@example.com]\nno-key = refuse\n' \
+	>> "$T/conf-req"
+CRAFT="python3 $LIB/pgpcraft.py"
+CANARY='Canary 7f3a: the vault code is 4711'
+handoffs() { if [ -f "$T/handoffs" ]; then grep -c . "$T/handoffs"; else echo 0; fi; }
+# submit FILE RCPT...: postseal on $T/FILE; exit status in $T/rc, stderr in $T/err
+submit() {
+	local f=$1
+	shift
+	"$POSTSEAL" -C "$T/conf-req" -i -f sender@example.com "$@" < "$T/$f" > "$T/out" 2> "$T/err"
+	echo $? > "$T/rc"
+}
+rc() { cat "$T/rc"; }
+# outside_armor FILE: the lines of FILE outside its OpenPGP armor blocks
+outside_armor() {
+	tr -d '\r' < "$1" |
+		awk '/^-----BEGIN PGP MESSAGE-----/{on=1} !on{print} /^-----END PGP MESSAGE-----/{on=0}'
+}
+# inline NAME SUBJECT: a message to alice whose body is stdin
+inline() {
+	{
+		printf 'From: sender@example.com\nTo: alice@example.org\nSubject: %s\n\n' "$2"
+		cat
+	} > "$T/$1"
+}
+# pgpmime NAME PREAMBLE PART2-HEADERS EPILOGUE: PGP/MIME around $T/secret.asc
+pgpmime() {
+	{
+		printf 'From: sender@example.com\nTo: alice@example.org\nSubject: fake %s\n' "$1"
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/encrypted;\n'
+		printf ' protocol="application/pgp-encrypted"; boundary="b1"\n\n%s' "$2"
+		printf -- '--b1\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
+		printf -- '--b1\nContent-Type: application/octet-stream\n%s\n' "$3"
+		cat "$T/secret.asc"
+		printf -- '\n--b1--\n%s' "$4"
+	} > "$T/$1"
+}
+
+# The fakes, each to alice. Not one is "already encrypted": each is a
+# plaintext message to postseal, so alice gets it encrypted to her key.
+sed "s/^=.*/= $CANARY/" "$T/secret.asc" | inline crc-garbage "fake crc-garbage"
+$CRAFT dearmor < "$T/secret.asc" | $CRAFT armor wrong | inline crc-wrong "fake crc-wrong"
+{ printf '\204\136\003'; for i in 1 2 3 4; do printf '%s. ' "$CANARY"; done; } |
+	$CRAFT armor | inline hf4d "fake hf4d"
+{ $CRAFT dearmor < "$T/secret.asc"; printf '%s\n' "$CANARY" | $CRAFT literal; } |
+	$CRAFT armor | inline trailing "fake trailing"
+{ $CRAFT dearmor < "$T/secret.asc" | $CRAFT first; printf '%s\n' "$CANARY" | $CRAFT literal; } |
+	$CRAFT armor | inline literal "fake literal"
+pgpmime preamble "$CANARY
+" "" ""
+pgpmime part-headers "" "Content-Description: $CANARY
+" ""
+pgpmime epilogue "" "" "
+$CANARY
+"
+fakes="crc-garbage crc-wrong hf4d trailing literal preamble part-headers epilogue"
+for fake in $fakes; do
+	n=$(pf_count_delivered "$PF") h=$(handoffs)
+	# what must never leave in the clear: the canary, and the fake's
+	# radix-64 lines (the canary is inside some of them)
+	{ printf '%s\n' "$CANARY"; grep -E '^[A-Za-z0-9+/]{16,}={0,2}$' "$T/$fake"; } > "$T/sensitive"
+	submit "$fake" alice@example.org
+	[ "$(rc)" = 0 ] || fail "$fake: exit $(rc), want 0 (encrypted by postseal): $(cat "$T/err")"
+	[ "$(handoffs)" = $((h + 1)) ] || fail "$fake: $(($(handoffs) - h)) handoffs, want 1"
+	pf_wait_delivered "$PF" $((n + 1)) || fail "$fake: not delivered"
+	f=$(pf_mailbox "$PF" alice@example.org | tail -n1)
+	header_of "$f" | grep -q '^Content-Type: multipart/encrypted;' || fail "$fake: not PGP/MIME"
+	header_of "$f" | grep -qxF 'Subject: [...]' || fail "$fake: passed through (Subject not protected)"
+	[ "$(begins "$f")" = 1 ] || fail "$fake: $(begins "$f") armor blocks outside, want postseal's one"
+	[ "$(keyids_of "$f")" = "$(keyid alice)" ] || fail "$fake: encrypted to [$(keyids_of "$f")], want alice"
+	if outside_armor "$f" | grep -qF -f "$T/sensitive"; then
+		fail "$fake: the canary or the fake's radix-64 left outside the armor"
+	fi
+	gpg_decrypt "$f" > "$T/inner" || fail "$fake: cannot decrypt"
+	grep -qF -f "$T/sensitive" "$T/inner" || fail "$fake: the decrypted copy lacks the fake's body"
+	ok "fake $fake to a require recipient: encrypted by postseal, nothing in the clear"
+done
+
+# Real messages encrypted to alice's key pass through to her, unchanged.
+mkdir -m 700 "$T/rnp-pub"
+rnpkeys --homedir "$T/rnp-pub" --import "$KEYS/alice.pub.asc" > /dev/null 2>&1 ||
+	fail "rnpkeys --import alice"
+rnp --homedir "$T/rnp-pub" -e -r alice@example.org --armor "$T/secret" --output "$T/secret-rnp.asc" \
+	> /dev/null 2>&1 || fail "rnp -e"
+sq encrypt --recipient-cert "$KEYS/alice.pub.asc" < "$T/secret" > "$T/secret-sq.asc" ||
+	fail "sq encrypt"
+# a big one from a pipe: gpg writes the data packet with partial lengths
+head -c 300000 /dev/urandom | base64 | gpg --batch -q --trust-model always --armor -e \
+	-r alice@example.org > "$T/secret-big.asc" || fail "gpg --encrypt (big)"
+inline real-gpg "real gpg" < "$T/secret.asc"
+inline real-rnp "real rnp" < "$T/secret-rnp.asc"
+inline real-sq "real sq" < "$T/secret-sq.asc"
+inline real-big "real big" < "$T/secret-big.asc"
+pgpmime real-pgpmime "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)
+" 'Content-Description: OpenPGP encrypted message
+Content-Disposition: inline; filename="encrypted.asc"
+' ""
+for m in real-gpg real-rnp real-sq real-big real-pgpmime; do
+	n=$(pf_count_delivered "$PF") h=$(handoffs)
+	submit "$m" alice@example.org
+	[ "$(rc)" = 0 ] || fail "$m: exit $(rc): $(cat "$T/err")"
+	[ "$(handoffs)" = $((h + 1)) ] || fail "$m: $(($(handoffs) - h)) handoffs, want 1"
+	pf_wait_delivered "$PF" $((n + 1)) || fail "$m: not delivered"
+	f=$(pf_mailbox "$PF" alice@example.org | tail -n1)
+	body_of "$T/$m" | cmp -s - <(body_of "$f") || fail "$m: body changed"
+	header_of "$f" | grep -qxF "Subject: $(header_of "$T/$m" | sed -n 's/^Subject: //p')" ||
+		fail "$m: Subject changed (encrypted again?)"
+	ok "$m, encrypted to alice's key: passed through to alice (encrypt = require)"
+done
+
+# Encrypted to someone else's key, or to a password: refused for alice,
+# exit 69, nothing handed off, one line naming her.
+gpg --homedir "$T/d" --batch -q --trust-model always --armor -e -r bob@example.net \
+	-o "$T/secret-bob.asc" "$T/secret" || fail "gpg --encrypt to bob"
+gpg --homedir "$T/d" --batch -q --pinentry-mode loopback --passphrase pw --armor --symmetric \
+	-o "$T/secret-sym.asc" "$T/secret" || fail "gpg --symmetric"
+inline to-bob "to bob" < "$T/secret-bob.asc"
+inline to-password "to a password" < "$T/secret-sym.asc"
+for m in to-bob to-password; do
+	n=$(pf_count_delivered "$PF") h=$(handoffs)
+	submit "$m" alice@example.org carol@example.com
+	[ "$(rc)" = 69 ] || fail "$m: exit $(rc), want 69: $(cat "$T/err")"
+	[ "$(handoffs)" = "$h" ] || fail "$m: handed off to the MTA"
+	[ "$(grep -c 'alice@example.org: refused: ' "$T/err")" = 1 ] ||
+		fail "$m: want one refusal line for alice: $(cat "$T/err")"
+	grep -q 'carol@example.com: refused' "$T/err" && fail "$m: carol refused: $(cat "$T/err")"
+	sleep 1
+	[ "$(pf_count_delivered "$PF")" = "$n" ] || fail "$m: something was delivered"
+	ok "$m: refused for alice (encrypt = require), exit 69, nothing handed off"
+done
+
+# Encrypted to bob, sent to carol only (opportunistic, no key): as is.
+sed 's/^To: alice@example.org/To: carol@example.com/' "$T/to-bob" > "$T/to-bob-carol"
+n=$(pf_count_delivered "$PF")
+submit to-bob-carol carol@example.com
+[ "$(rc)" = 0 ] || fail "to-bob-carol: exit $(rc): $(cat "$T/err")"
+pf_wait_delivered "$PF" $((n + 1)) || fail "to-bob-carol: not delivered"
+f=$(pf_mailbox "$PF" carol@example.com | tail -n1)
+body_of "$T/to-bob-carol" | cmp -s - <(body_of "$f") || fail "to-bob-carol: body changed"
+ok "already encrypted to another key, to an opportunistic recipient: passed through"
+
+# no-key = refuse without a key: refused even though alice's key is there
+n=$(pf_count_delivered "$PF") h=$(handoffs)
+submit real-gpg alice@example.org erin@example.com
+[ "$(rc)" = 69 ] || fail "erin: exit $(rc), want 69: $(cat "$T/err")"
+[ "$(handoffs)" = "$h" ] || fail "erin: handed off to the MTA"
+grep -q 'erin@example.com: refused: ' "$T/err" || fail "erin: no refusal line: $(cat "$T/err")"
+ok "already encrypted, to a no-key = refuse recipient without a key: refused, nothing handed off"
+
+# alice and carol together: one copy, as is, to both
+n=$(pf_count_delivered "$PF") h=$(handoffs)
+submit real-sq alice@example.org carol@example.com
+[ "$(rc)" = 0 ] || fail "alice+carol: exit $(rc): $(cat "$T/err")"
+[ "$(handoffs)" = $((h + 1)) ] || fail "alice+carol: $(($(handoffs) - h)) handoffs, want 1"
+pf_wait_delivered "$PF" $((n + 2)) || fail "alice+carol: not delivered"
+ok "already encrypted to alice: one copy, as is, to alice (require) and carol"
+
+# require, and the lookup inconclusive (DNS that does not answer): the
+# recipient waits in the queue with the message as it is; carol gets it now
+ps_conf "$T/mta" "$T/conf-defer"
+printf '[keyfetch]\ndns-forwarder = 127.0.0.1@9\n[address erin@example.com]\nencrypt = require\nsources = local dane\nlookup-timeout = 1\n' \
+	>> "$T/conf-defer"
+n=$(pf_count_delivered "$PF") h=$(handoffs)
+"$POSTSEAL" -C "$T/conf-defer" -v -i -f sender@example.com erin@example.com carol@example.com \
+	< "$T/real-gpg" > "$T/out" 2> "$T/err"
+rc=$?
+[ "$rc" = 0 ] || fail "deferred: exit $rc, want 0: $(cat "$T/err")"
+grep -q "erin@example.com: waits in the queue as" "$T/err" || fail "deferred: erin not queued: $(cat "$T/err")"
+[ "$(handoffs)" = $((h + 1)) ] || fail "deferred: $(($(handoffs) - h)) handoffs, want 1 (carol)"
+grep -q 'erin@example.com' "$T/handoffs" && fail "deferred: erin was handed off"
+pf_wait_delivered "$PF" $((n + 1)) || fail "deferred: carol's copy not delivered"
+f=$(pf_mailbox "$PF" carol@example.com | tail -n1)
+body_of "$T/real-gpg" | cmp -s - <(body_of "$f") || fail "deferred: carol's copy changed"
+grep -rlqF -- "$(sed -n 3p "$T/secret.asc")" "$XDG_STATE_HOME/postseal/queue" ||
+	fail "deferred: the queue does not hold the message as it is"
+ok "already encrypted, a require recipient's lookup inconclusive: queued as it is, the others sent"
