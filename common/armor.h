@@ -8,9 +8,8 @@
  *	line ending (white space at the end of a line is ignored, as RFC
  *	9580 section 6.2 says), and accepts exactly:
  *	  - blank lines, then the armor header line "-----BEGIN <label>-----";
- *	  - at most PS_ARMOR_HEADERS_MAX armor headers "Version: ",
- *	    "Comment: " or "Charset: " and printable ASCII (at most
- *	    ARMOR_LINE_MAX characters each), then one blank line;
+ *	  - no armor header (Version:, Comment:, Charset: are text in the
+ *	    clear next to the ciphertext), then one blank line;
  *	  - one or more data lines of 1 to ARMOR_LINE_MAX radix-64
  *	    characters, "=" padding only at the end of the last one, the
  *	    total a multiple of 4, the unused bits of the padding zero;
