@@ -118,8 +118,37 @@ sleep 1
 [ "$(count)" = 0 ] || fail "something was delivered while the lookups were inconclusive"
 ok "root's mailq lists all three, awaiting a key lookup, with the submitter's uid; nothing sent"
 
+# --- the system runner picks up the maildrop while the resolver is still down ----------
+# (the path unit wakes it as soon as something is dropped): the entries
+# move into the system queue with the uid of the account that wrote
+# them, taken from the file's owner
+runner || fail "the runner (resolver down): exit $?: $(cat "$W/run/runner.out")"
+[ -z "$(ls -A "$W/spool/maildrop")" ] || fail "the maildrop was not picked up: $(ls -la "$W/spool/maildrop")"
+"$BIN" -C "$W/postseal.conf" -bp > "$W/run/mailq" 2>&1
+grep -q '\[maildrop\]' "$W/run/mailq" && fail "entries left in the maildrop: $(cat "$W/run/mailq")"
+[ "$(grep -c '\[system\]' "$W/run/mailq")" = 3 ] || fail "the system queue does not hold the three: $(cat "$W/run/mailq")"
+grep -q 'from uid 33)' "$W/run/mailq" && grep -q 'from uid 65534)' "$W/run/mailq" ||
+	fail "the picked-up entries lost their submitter's uid: $(cat "$W/run/mailq")"
+sleep 1
+[ "$(count)" = 0 ] || fail "something was delivered while the resolver was down"
+ok "the system runner picks up the maildrop into the system queue, each entry with its writer's uid; nothing is sent while the lookups are inconclusive"
+
+# a file in the maildrop that postseal did not write as it does (mode
+# 0600): readable by others, it is refused, never taken for mail
+su -s /bin/sh nobody -c "umask 022; printf 'postseal-queue 1\ncreated 1\nsender-given 0\nkind plaintext\ntls opportunistic\nrcpt ann@keyed.example\n\nSubject: forged\n\nforged-entry\n' > $W/spool/maildrop/9999999999.0badc0ffee00"
+runner || fail "the runner (forged entry): exit $?"
+[ -e "$W/spool/maildrop/9999999999.0badc0ffee00" ] && fail "the forged maildrop file was left in place"
+"$BIN" -C "$W/postseal.conf" -bp | grep -q '9999999999\|forged' && fail "the forged maildrop file was queued"
+ok "a maildrop file of mode 0644 is refused and removed, not queued"
+
 # --- the resolver is back: the installed unit's runner delivers ------------------------
 world_resolver_up || fail "the resolver did not come back"
+# the first retry was made while the resolver was down: the timer's next
+# run comes after the backoff (5 minutes); time passes here by making
+# the entries due, not by waiting
+for f in "$W"/spool/queue/q/.*.state; do
+	[ -f "$f" ] && sed -i 's/^next .*/next 0/' "$f"
+done
 runner || fail "the runner (the unit's ExecStart: $EXEC): exit $?: $(cat "$W/run/runner.out")"
 pf_wait_delivered "$PF" 4 || fail "$(count) of 4 copies arrived: $(cat "$W/run/runner.out"; "$BIN" -C "$W/postseal.conf" -bp)"
 n=0

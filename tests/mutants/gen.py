@@ -128,7 +128,7 @@ M = [
      "a passing WKD failure of a DNSSEC-signed domain means 'no WKD'", "t_discover"),
     ("45", "submit/submit.c", "\t\tif (dec[i].out == OUT_TEMPFAIL) {", "\t\tif (0) {", 1,
      "an inconclusive recipient is not deferred (handed off as decided)", "t_defer t_world"),
-    ("46", "common/proc.c", "\t\tkill(-pid, SIGTERM);", "\t\tkill(pid, SIGTERM);", 1,
+    ("46", "common/proc.c", "kill(-pid,", "kill(pid,", 0,
      "a hanging MTA's children survive the time limit", "t_mta_timeout"),
     ("47", "submit/queue.c", "(long)sb.st_uid};", "(long)0};", 1,
      "the maildrop pickup records a wrong submitter uid", "t_accounts"),
@@ -147,12 +147,17 @@ M = [
 
 def make(n, path, old, new, nth, prop, tests):
     src = open(os.path.join(TOP, path)).read()
-    pos = -1
-    for _ in range(nth):
-        pos = src.find(old, pos + 1)
-        if pos < 0:
+    if nth == 0:  # every occurrence
+        if old not in src:
             sys.exit(f"gen.py: mutant {n}: not found in {path}: {old!r}")
-    mut = src[:pos] + new + src[pos + len(old):]
+        mut = src.replace(old, new)
+    else:
+        pos = -1
+        for _ in range(nth):
+            pos = src.find(old, pos + 1)
+            if pos < 0:
+                sys.exit(f"gen.py: mutant {n}: not found in {path}: {old!r}")
+        mut = src[:pos] + new + src[pos + len(old):]
     diff = difflib.unified_diff(src.splitlines(True), mut.splitlines(True),
                                 f"a/{path}", f"b/{path}")
     with open(os.path.join(TOP, "tests", "mutants", f"{n}.patch"), "w") as f:
