@@ -454,7 +454,7 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 	CURLM *m = NULL;
 	CURLMsg *msg;
 	size_t nx = n * F_KINDS;
-	int running = 0, left, r = -1, err, busy;
+	int running = 0, left, r = -1, err, busy, ready;
 
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -556,8 +556,17 @@ wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
 			extra.revents = 0;
 			nextra = 1;
 		}
+		/* a transfer that can start now (a policy file after a 404, a
+		 * redirect, a host already resolved) must not wait for the
+		 * poll's timeout: no socket of its exists yet to wake it */
+		ready = 0;
+		for (size_t t = 0; t < nx && !ready; t++)
+			ready = x[t].st == X_START ||
+				(x[t].st == X_WAIT_HOST && (dane_host_get(dane, x[t].host) == NULL ||
+							    dane_host_get(dane, x[t].host)->state !=
+								    HOST_PENDING));
 		if (curl_multi_poll(m, nextra ? &extra : NULL, (unsigned)nextra,
-				    left_ms > 1000 ? 1000 : (int)left_ms, NULL) != CURLM_OK)
+				    ready ? 0 : left_ms > 1000 ? 1000 : (int)left_ms, NULL) != CURLM_OK)
 			goto out;
 		if (nextra && (extra.revents & CURL_WAIT_POLLIN))
 			dane_process(dane);
