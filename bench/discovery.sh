@@ -1,17 +1,30 @@
 #!/bin/bash
 # bench/discovery.sh - postseal's key discovery figures (issue #2), each next
-# to its comparison measured in the same run, alternating. Prints two
-# Markdown sections on stdout (nothing else; diagnostics go to stderr):
+# to its comparison measured in the same run, alternating. Prints Markdown
+# sections on stdout (nothing else; diagnostics go to stderr):
 #   3. key discovery for 20 recipients in 20 domains, every server answer
 #      delayed by 100 ms: postseal-keyfetch for all 20 at once, next to one
-#      address alone and to the 20 looked up one after another.
+#      address alone, to gpg --locate-keys and to the 20 looked up one
+#      after another.
 #      Target: all 20 within 1.5x one lookup's time.
-#   4. a 10 KB submission whose recipient's key is in postseal's cache
+#   3b. a 10 KB submission whose recipient's key is in postseal's cache
 #      (found earlier by discovery), next to one whose key is in the local
-#      keyring. Target: the cache costs no more.
-# Needs root, nginx, nsd, ldnsutils, openssl, gpg, python3 (the private
-# servers of tests/integration/lib); everything listens on 127.0.0.1 only,
-# lives under one /tmp directory and is removed at exit.
+#      keyring and to raw gpg. Target: the cache costs no more.
+#   6. the first submission after a fresh cache (discovery on the way).
+# postseal runs with a DEFAULT configuration: [transport] and [default]
+# only, no [keyfetch] section (no ca-file, connect-to, dns-forwarder or
+# trust-anchor). The servers are those of the test world
+# (tests/integration/lib/world.sh): the bench re-runs itself in a private
+# network and mount namespace with a signed root, nsd, a validating
+# unbound on 127.0.0.1:53 named by /etc/resolv.conf, the test root's key
+# in /usr/share/dns/root.key and the test CA in the system bundle (bind
+# mounts only this bench's processes see). bench/delayproxy.py sits
+# between unbound and nsd (on the name servers' address, 127.0.0.2:53,
+# nsd behind it on 127.0.0.3) and between the clients and nginx (on each
+# WKD host's address, 127.0.1.N:443, nginx behind it on 127.0.2.N:443).
+# Needs root, unshare, nginx, nsd, unbound, ldnsutils, openssl, gpg,
+# python3; everything lives under one /tmp directory and is removed at
+# exit.
 #   POSTSEAL   the postseal binary (postseal-keyfetch is looked for next to
 #              it, or set KEYFETCH)
 #   SRCDIR     the source tree
@@ -20,38 +33,24 @@
 #   KEYS_IN    where the 20 keys are published: wkd (default: all in WKD,
 #              DANE answers a DNSSEC-secure NXDOMAIN) or split (b01, b03, ...
 #              in DANE only, b02, b04, ... in WKD only)
-#   GPG_CMP=0  do not compare with gpg --locate-keys (see below)
+#   GPG_CMP=0  do not compare with gpg --locate-keys (postseal's own lookups
+#              one after another stand in for it)
 #   SEQ=1      also time postseal's own lookups one after another when the
-#              gpg comparison runs (they are its stand-in otherwise)
-# The comparison: gpg --locate-keys on the same 20 needs dirmngr to reach
-# the servers as the real ones, on ports 443 and 53 with the names resolved
-# through /etc/resolv.conf and the CA in the system bundle. So when
-# `unshare -m -n` works, the whole bench re-runs itself in a private network
-# namespace (its own loopback: ports 443 and 53 are free there) and mount
-# namespace (/etc/resolv.conf and /etc/ssl/certs/ca-certificates.crt
-# replaced by bind mounts that only it sees); both vanish with its
-# processes. Without them, postseal's own lookups one after another stand
-# in for gpg.
+#              gpg comparison runs
+# Before every timed run the resolver forgets the 20 domains (unbound-
+# control flush_zone dNN.example): each run pays for their delegations,
+# keys and answers as a first lookup does, while the root and the TLD stay
+# known, as on any resolver in use.
 # Exit: 0 when the figures were measured (met or not), 1 on a set-up
-# failure, 77 when the servers cannot run here (no root, nginx or nsd).
+# failure, 77 when the test world cannot run here (no root, no unshare,
+# a server missing): the reason is the last line on stderr.
 set -uo pipefail
-GPG_CMP=${GPG_CMP:-1}
-if [ "$GPG_CMP" = 1 ] && [ -z "${PS_DISC_NS:-}" ]; then
-	if [ "$(id -u)" = 0 ] &&
-		unshare -m -n --propagation private ip link set lo up >/dev/null 2>&1; then
-		PS_DISC_NS=1 exec unshare -m -n --propagation private -- bash "${BASH_SOURCE[0]}" "$@"
-	fi
-	PS_DISC_NS=0
-	GPG_WHY="\`unshare -m -n\` (with \`ip link set lo up\` in it) does not work here; a
-private network and mount namespace are needed to give dirmngr ports 443
-and 53 and the test CA without touching the system"
-fi
-PS_DISC_NS=${PS_DISC_NS:-0}
-[ "$GPG_CMP" = 1 ] || GPG_WHY="not asked for (GPG_CMP=0)"
 : "${POSTSEAL:?}" "${SRCDIR:?}"
 SRCDIR=$(cd "$SRCDIR" && pwd)
 POSTSEAL=$(cd "$(dirname "$POSTSEAL")" && pwd)/$(basename "$POSTSEAL")
 KEYFETCH=${KEYFETCH:-$(dirname "$POSTSEAL")/postseal-keyfetch}
+export SRCDIR POSTSEAL KEYFETCH
+GPG_CMP=${GPG_CMP:-1}
 QUICK=${QUICK:-0}
 DELAY_MS=${DELAY_MS:-100}
 KEYS_IN=${KEYS_IN:-wkd}
@@ -60,64 +59,71 @@ NSEQ=$([ "$QUICK" = 1 ] && echo 1 || echo 2)   # one-after-another runs (20 look
 NRAW=$([ "$QUICK" = 1 ] && echo 0 || echo 5)   # runs without the delay (breakdown)
 NGPG1=$([ "$QUICK" = 1 ] && echo 1 || echo "$N") # gpg runs for one address
 NSUB=$([ "$QUICK" = 1 ] && echo 5 || echo 21)  # submissions of each kind
+NCOLD=$([ "$QUICK" = 1 ] && echo 3 || echo 21) # cold submissions (a discovery each)
 NADDR=20
 LIB=$SRCDIR/tests/integration/lib
 BENCH=$SRCDIR/bench
 
 die() { printf 'discovery.sh: %s\n' "$*" >&2; exit 1; }
+skip() { printf 'discovery.sh: not measured here: %s\n' "$*" >&2; exit 77; }
+case $KEYS_IN in wkd | split) ;; *) die "KEYS_IN must be wkd or split" ;; esac
+[ -x "$KEYFETCH" ] || die "no postseal-keyfetch at $KEYFETCH (make, or set KEYFETCH)"
+
+# --- the test world: a private network and mount namespace ---------------------
+# the name servers' address (glue, root hints) is the delay proxy's; nsd
+# listens behind it
+WORLD_NS_ADDR=127.0.0.2 WORLD_NSD_LISTEN=127.0.0.3
+# an hour, as many zones have: figure 4's cached answers (DANE's secure
+# NXDOMAIN for b01 among them) must outlive figure 3, which runs between
+# their lookup and their use; the resolver forgets by flushing, not by TTL
+# shellcheck disable=SC2034  # read by world.sh
+WORLD_TTL=3600
+# shellcheck source=../tests/integration/lib/world.sh
+. "$LIB/world.sh" || die "cannot read $LIB/world.sh"
+# the bench never fails CI for want of a server: a missing one is a skip
+why=$(CI='' world_check 2>&1); rc=$?
+[ $rc = 0 ] || { [ $rc = 77 ] && skip "${why#SKIP: }"; die "$why"; }
+command -v "$WORLD_UNBOUND_CONTROL" >/dev/null || skip "unbound-control is missing (package unbound)"
+if [ "${WORLD_NS:-}" != 1 ] &&
+	! unshare -m -n --propagation private ip link set lo up >/dev/null 2>&1; then
+	skip "\`unshare -m -n\` (with \`ip link set lo up\` in it) does not work here: the test
+world needs a private network and mount namespace"
+fi
+# re-runs this script in the namespace (does not return then); in it, 0
+world_enter "${BASH_SOURCE[0]}" "$@"
+rc=$?
+[ $rc = 0 ] || { [ $rc = 77 ] && skip "the test world cannot run here (see above)"; die "world_enter failed"; }
+command -v gpg >/dev/null || die "gpg is not installed"
+
 T_START=$EPOCHREALTIME
 note() { # with the seconds since the start
 	awk -v a="$T_START" -v b="$EPOCHREALTIME" -v m="$*" \
 		'BEGIN {printf "discovery.sh: [%5.1fs] %s\n", b - a, m}' >&2
 }
-case $KEYS_IN in wkd | split) ;; *) die "KEYS_IN must be wkd or split" ;; esac
-[ -x "$KEYFETCH" ] || die "no postseal-keyfetch at $KEYFETCH (make, or set KEYFETCH)"
-command -v gpg >/dev/null || die "gpg is not installed"
-command -v python3 >/dev/null || die "python3 is not installed"
+note "in a private network and mount namespace"
 
 dom() { printf 'd%02d.example' "$1"; }
 addr() { printf 'b%02d@d%02d.example' "$1" "$1"; }
 in_dane() { [ "$KEYS_IN" = split ] && [ $(($1 % 2)) = 1 ]; }
-
-# the servers' names: one WKD host per domain (advanced method)
-NG_NAMES=$(for i in $(seq 1 $NADDR); do printf 'openpgpkey.%s ' "$(dom "$i")"; done)
-export NG_NAMES
-# shellcheck source=../tests/integration/lib/nginx.sh
-. "$LIB/nginx.sh" || die "cannot read $LIB/nginx.sh"
-# shellcheck source=../tests/integration/lib/dns.sh
-. "$LIB/dns.sh" || die "cannot read $LIB/dns.sh"
+front() { echo "127.0.1.$1"; } # the address of openpgpkey.dNN.example (the proxy)
+back() { echo "127.0.2.$1"; }  # where nginx serves it
 
 # --- private directory, cleaned up whatever happens ---------------------------
-T=$(mktemp -d /tmp/ps-disc.XXXXXX) || die "mktemp failed"
-NG=$T/ng D=$T/dns PROXY_PID=""
+# shellcheck disable=SC2119  # a directory of its own
+world_init || die "world_init failed"
+T=$W PROXY_PID=""
 cleanup() {
-	local rc=$? h
+	local rc=$?
 	trap - EXIT INT TERM
 	if [ -n "$PROXY_PID" ]; then
 		kill "$PROXY_PID" 2>/dev/null
 		wait "$PROXY_PID" 2>/dev/null
 	fi
-	ng_stop "$NG" >/dev/null 2>&1
-	dns_stop "$D" >/dev/null 2>&1
-	# gpg-agents and dirmngrs of any GnuPG home made here
-	for h in $(find "$T" \( -name S.gpg-agent -o -name S.dirmngr \) -printf '%h\n' 2>/dev/null | sort -u); do
-		gpgconf --homedir "$h" --kill all >/dev/null 2>&1
-	done
-	rm -rf "$T"
+	world_cleanup
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-chmod 755 "$T"
-if [ "$PS_DISC_NS" = 1 ]; then
-	# a new network namespace may start with its loopback down
-	ip link set lo up 2>/dev/null
-	case $(ip -o addr show dev lo 2>/dev/null) in
-	*"inet 127.0.0.1/"*) ;;
-	*) die "no 127.0.0.1 in the private network namespace" ;;
-	esac
-	note "in a private network and mount namespace"
-fi
 # a snapshot of the binaries: a rebuild meanwhile must not change the figures
 mkdir "$T/bin"
 cp "$POSTSEAL" "$T/bin/postseal" && cp "$KEYFETCH" "$T/bin/postseal-keyfetch" &&
@@ -126,130 +132,89 @@ cp "$POSTSEAL" "$T/bin/postseal" && cp "$KEYFETCH" "$T/bin/postseal-keyfetch" &&
 POSTSEAL=$T/bin/postseal KEYFETCH=$T/bin/postseal-keyfetch
 
 # --- 20 throwaway keys, b01@d01.example ... b20@d20.example ------------------
-mkdir -m 700 "$T/kg" "$T/k"
 for i in $(seq 1 $NADDR); do
 	a=$(addr "$i")
-	GNUPGHOME=$T/kg gpg --batch -q --passphrase '' --quick-gen-key "b$(printf %02d "$i") <$a>" \
-		ed25519 sign never >/dev/null 2>&1 || die "gpg could not make a key for $a"
-	fpr=$(GNUPGHOME=$T/kg gpg --batch --with-colons --list-keys "<$a>" 2>/dev/null |
-		awk -F: '/^fpr/ {print $10; exit}')
-	[ -n "$fpr" ] || die "no fingerprint for $a"
-	GNUPGHOME=$T/kg gpg --batch -q --passphrase '' --quick-add-key "$fpr" cv25519 encr never \
-		>/dev/null 2>&1 || die "gpg could not add an encryption subkey for $a"
-	GNUPGHOME=$T/kg gpg --batch --export "$fpr" > "$T/k/$i.gpg" 2>/dev/null
-	[ -s "$T/k/$i.gpg" ] || die "could not export the key of $a"
-	echo "$a $fpr" >> "$T/fprs"
+	world_gpg_key "$i" "b$(printf %02d "$i") <$a>" || die "no key for $a"
+	echo "$a $(cat "$T/keys/$i.fpr")" >> "$T/fprs"
 done
 note "made $NADDR keys"
 
-# --- DNS: 20 signed zones; the keys (or none) in DANE -------------------------
-mkdir -p "$D"
+# --- the world: 20 signed domains, DANE or WKD ---------------------------------
+world_zone example
+DOMS=""
 for i in $(seq 1 $NADDR); do
-	z=$(dom "$i")
-	dns_zone "$D" "$z" || { rc=$?; [ $rc = 77 ] && exit 77; die "dns_zone $z"; }
-	if in_dane "$i"; then
-		dns_add_openpgpkey "$D" "$z" "$(dns_openpgpkey_owner "$(printf 'b%02d' "$i")" "$z")" \
-			"$T/k/$i.gpg" || die "dns_add_openpgpkey $z"
-	fi
-	dns_sign "$D" "$z" || die "dns_sign $z"
-	cat "$D/$z.anchor" >> "$T/anchors"
-done
-DNS_PORT=$(dns_start "$D") || die "nsd did not start"
-note "nsd on 127.0.0.1@$DNS_PORT"
-
-# --- WKD: one nginx for the 20 openpgpkey.dNN.example hosts --------------------
-wkd_hash() { # z-base-32(SHA-1(lowercased local part))
-	python3 -c '
-import hashlib, sys
-d = hashlib.sha1(sys.argv[1].split("@")[0].lower().encode()).digest()
-a = "ybndrfg8ejkmcpqxot1uwisza345h769"
-bits = "".join(f"{b:08b}" for b in d)
-print("".join(a[int(bits[i:i + 5].ljust(5, "0"), 2)] for i in range(0, len(bits), 5)))
-' "$1"
-}
-ng_ca "$NG" >/dev/null || { rc=$?; [ $rc = 77 ] && exit 77; die "ng_ca failed"; }
-NG_PORT=$(ng_start "$NG") || die "nginx did not start"
-for i in $(seq 1 $NADDR); do
-	in_dane "$i" && continue
 	a=$(addr "$i") z=$(dom "$i")
-	ng_put_key "$NG" "openpgpkey.$z" ".well-known/openpgpkey/$z/hu/$(wkd_hash "$a")" \
-		"$T/k/$i.gpg" || die "ng_put_key $a"
-done
-note "nginx on 127.0.0.1:$NG_PORT"
-
-# --- the delay: every answer of nginx (HTTPS) and nsd (DNS, UDP and TCP) ------
-# (in the private namespace also on 443 and 53, for gpg's dirmngr)
-extra=()
-[ "$PS_DISC_NS" = 1 ] && extra=(--tcp "443:$NG_PORT" --udp "53:$DNS_PORT" --tcp "53:$DNS_PORT")
-python3 "$BENCH/delayproxy.py" --delay-ms "$DELAY_MS" --same-port \
-	--tcp "0:$NG_PORT" --tcp "0:$DNS_PORT" --udp "0:$DNS_PORT" "${extra[@]}" \
-	--ready "$T/proxy.ports" 2> "$T/proxy.log" &
-PROXY_PID=$!
-for _ in $(seq 1 100); do [ -s "$T/proxy.ports" ] && break; sleep 0.05; done
-[ -s "$T/proxy.ports" ] || { cat "$T/proxy.log" >&2; die "the delay proxy did not start"; }
-P_HTTPS=$(awk -v t="$NG_PORT" '$1 == "tcp" && $3 == t && $2 != 443 {print $2}' "$T/proxy.ports")
-P_DNS=$(awk -v t="$DNS_PORT" '$1 == "udp" && $3 == t && $2 != 53 {print $2}' "$T/proxy.ports")
-[ -n "$P_HTTPS" ] && [ -n "$P_DNS" ] || die "the delay proxy's ports are unknown"
-grep -qx "tcp $P_DNS $DNS_PORT" "$T/proxy.ports" || die "DNS over TCP is not on the UDP port"
-note "delay ${DELAY_MS} ms: HTTPS 127.0.0.1:$P_HTTPS -> $NG_PORT, DNS 127.0.0.1@$P_DNS -> $DNS_PORT"
-net_uses() { wc -l < "$T/proxy.log"; }
-
-# --- gpg's view of the world (private mount namespace only) --------------------
-if [ "$PS_DISC_NS" = 1 ]; then
-	# names through /etc/resolv.conf to the delayed nsd; the test CA in the
-	# system bundle (appended: postseal, which also reads that file, parses
-	# one certificate more than usual)
-	echo "nameserver 127.0.0.1" > "$T/resolv.conf"
-	cat /etc/ssl/certs/ca-certificates.crt "$NG/ca/ca.pem" > "$T/ca-bundle.crt" 2>/dev/null ||
-		cp "$NG/ca/ca.pem" "$T/ca-bundle.crt"
-	if mount --bind "$T/resolv.conf" /etc/resolv.conf; then
-		if ! mount --bind "$T/ca-bundle.crt" /etc/ssl/certs/ca-certificates.crt; then
-			umount /etc/resolv.conf
-			GPG_WHY="the test CA could not be bind-mounted over the system bundle"
-		fi
+	DOMS="$DOMS $z"
+	world_zone "$z"
+	world_rr "openpgpkey.$z" A "$(front "$i")"
+	world_site "$(back "$i")" "openpgpkey.$z"
+	if in_dane "$i"; then
+		world_openpgpkey "$a" "$T/keys/$i.gpg" || die "world_openpgpkey $a"
 	else
-		GPG_WHY="/etc/resolv.conf could not be bind-mounted"
+		world_wkd_put "$a" "$T/keys/$i.gpg" advanced || die "world_wkd_put $a"
 	fi
-fi
+done
+
+# --- the delay: every answer of nsd (UDP and TCP) and of nginx ----------------
+# (started first: unbound asks the name servers while it starts)
+pspecs=(--udp "$WORLD_NS_ADDR:53:$WORLD_NSD_LISTEN:53" --tcp "$WORLD_NS_ADDR:53:$WORLD_NSD_LISTEN:53")
+for i in $(seq 1 $NADDR); do pspecs+=(--tcp "$(front "$i"):443:$(back "$i"):443"); done
+"$WORLD_PY" "$BENCH/delayproxy.py" --delay-ms "$DELAY_MS" "${pspecs[@]}" \
+	--ready "$T/run/proxy.ready" --state "$T/run/proxy.state" 2> "$T/run/proxy.log" &
+PROXY_PID=$!
+for _ in $(seq 1 100); do [ -s "$T/run/proxy.ready" ] && break; sleep 0.05; done
+[ -s "$T/run/proxy.ready" ] || { cat "$T/run/proxy.log" >&2; die "the delay proxy did not start"; }
+net_uses() { wc -l < "$T/run/proxy.log"; }
+dns_uses() { grep -c " -> $WORLD_NSD_LISTEN:53" "$T/run/proxy.log"; }
+# proxy_delay on|off: the proxy's delay, DELAY_MS or none
+proxy_delay() {
+	local want sig _
+	[ "$1" = on ] && want="delay $DELAY_MS" sig=USR2 || want="delay 0" sig=USR1
+	rm -f "$T/run/proxy.state"
+	kill -"$sig" "$PROXY_PID" || die "the delay proxy is gone"
+	for _ in $(seq 1 100); do
+		[ "$(cat "$T/run/proxy.state" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.02
+	done
+	die "the delay proxy did not switch to $want"
+}
+
+world_start || { world_log_tail 10; die "the test world did not start"; }
+note "world up: nsd behind $WORLD_NS_ADDR:53, nginx behind 127.0.1.1-$NADDR:443, delay ${DELAY_MS} ms"
+# flush ADDR...: the resolver forgets the addresses' domains, so that the
+# next lookup pays for them as a first one does (root and TLD stay known)
+flush() {
+	local a z=""
+	for a in "$@"; do z="$z ${a##*@}"; done
+	# shellcheck disable=SC2086
+	world_resolver_flush $z || die "cannot flush the resolver's cache"
+}
 
 # --- postseal: configuration, sink, keyrings -----------------------------------
 printf '#!/bin/sh\nexec cat > /dev/null\n' > "$T/sink"
 printf '#!/bin/sh\nexec cat > "%s/sunk"\n' "$T" > "$T/sink-keep"
 chmod 755 "$T/sink" "$T/sink-keep"
-# lookup-timeout is a policy key in [default]; older versions had it in
-# [keyfetch] (used when the first form is refused)
-TIMEOUT_IN=default
-conf() { # FILE SINK [HTTPS-PORT DNS-PORT]: the delay proxy's unless given
-	local to="lookup-timeout = 10"
+# a default configuration: no [keyfetch] section
+conf() { # FILE SINK
 	cat > "$1" <<EOF
 [transport]
 mode = sendmail
 sendmail = $2
 [default]
 sources = local pinned dane wkd
-$([ "$TIMEOUT_IN" = default ] && echo "$to")
-[keyfetch]
-ca-file = $NG/ca/ca.pem
-connect-to = ::127.0.0.1:${3:-$P_HTTPS}
-dns-forwarder = 127.0.0.1@${4:-$P_DNS}
-trust-anchor = $T/anchors
-$([ "$TIMEOUT_IN" = keyfetch ] && echo "$to")
+lookup-timeout = 10
 EOF
 	chmod 600 "$1"
 }
 conf "$T/conf" "$T/sink"
-mkdir "$T/probe"
-probe=$(XDG_CACHE_HOME=$T/probe "$KEYFETCH" -C "$T/conf" --flush "$(addr 1)" 2>&1 >/dev/null)
-if [[ $probe == *'unknown key "lookup-timeout"'* ]]; then
-	TIMEOUT_IN=keyfetch
-	conf "$T/conf" "$T/sink"
-fi
 conf "$T/conf-keep" "$T/sink-keep"
-conf "$T/conf-raw" "$T/sink" "$NG_PORT" "$DNS_PORT" # no delay: straight to the servers
+# postseal's user files and state: this bench's own
+mkdir -m 700 "$T/home"
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_STATE_HOME=$T/home/.state
 # the user's keyring: empty for discovery; with b01's key for figure 4
 mkdir -m 700 "$T/g" "$T/gl"
 GNUPGHOME=$T/g gpg --batch -q --list-keys >/dev/null 2>&1
-GNUPGHOME=$T/gl gpg --batch -q --import "$T/k/1.gpg" 2>/dev/null || die "import into $T/gl"
+GNUPGHOME=$T/gl gpg --batch -q --import "$T/keys/1.gpg" 2>/dev/null || die "import into $T/gl"
 export GNUPGHOME=$T/g
 mkdir "$T/c"
 
@@ -267,14 +232,15 @@ done_cache() { # forget a run's cache (and any agent started in its keyring)
 	rm -rf "$1"
 }
 
-# keyfetch OUT ADDR...: one postseal-keyfetch (configuration KF_CONF, else
-# the delayed one) with a fresh cache; prints its wall time in microseconds;
-# OUT gets its output, OUT.rc its exit status
+# keyfetch OUT ADDR...: one postseal-keyfetch with a fresh cache, the
+# resolver having forgotten the addresses' domains; prints its wall time
+# in microseconds; OUT gets its output, OUT.rc its exit status
 keyfetch() {
 	local out=$1 c a b rc; shift
 	c=$(fresh_cache)
+	flush "$@"
 	a=$(now_us)
-	XDG_CACHE_HOME=$c "$KEYFETCH" -C "${KF_CONF:-$T/conf}" "$@" > "$out" 2> "$out.err"
+	XDG_CACHE_HOME=$c "$KEYFETCH" -C "$T/conf" "$@" > "$out" 2> "$out.err"
 	rc=$?
 	b=$(now_us)
 	echo "$rc" > "$out.rc"
@@ -299,6 +265,7 @@ check_seq() { [ "$(cat "$1.rc")" = 0 ]; }
 keyfetch_seq() {
 	local out=$1 c a t0 t1 bad=0; shift
 	c=$(fresh_cache)
+	flush "$@"
 	t0=$(now_us)
 	for a in "$@"; do
 		XDG_CACHE_HOME=$c "$KEYFETCH" -C "$T/conf" "$a" > "$out.1" 2> "$out.1.err"
@@ -319,6 +286,7 @@ gpg_locate() {
 	RUN=$((RUN + 1)) h=$T/gh/$RUN
 	mkdir -p "$T/gh" && mkdir -m 700 "$h"
 	gpgconf --homedir "$h" --launch dirmngr >/dev/null 2>&1
+	flush "$@"
 	a=$(now_us)
 	GNUPGHOME=$h gpg --batch --no-tty --auto-key-locate "$GPG_AKL" --locate-keys "$@" \
 		> "$out" 2> "$out.err"
@@ -359,7 +327,7 @@ t=$(keyfetch "$T/kf" $ALL)
 if ! check "$T/kf" $ALL; then
 	note "the 20 keys were not all found (exit $(cat "$T/kf.rc")):"
 	cat "$T/kf" "$T/kf.err" >&2
-	ng_log_tail "$NG" 10
+	world_log_tail 10
 	die "set-up failure"
 fi
 grep -q '^  dane: NOT_FOUND' "$T/kf" || [ "$KEYS_IN" = split ] ||
@@ -369,7 +337,9 @@ note "sanity run: all $NADDR found in $(ms "$t") (warm-up, not counted)"
 
 # gpg: can it find the keys through the same servers?
 USE_GPG=0
-if [ "$PS_DISC_NS" = 1 ] && [ -z "${GPG_WHY:-}" ]; then
+if [ "$GPG_CMP" != 1 ]; then
+	GPG_WHY="not asked for (GPG_CMP=0)"
+else
 	t=$(gpg_locate "$T/gk" "$(addr 1)")
 	if gpg_check "$T/gk" "$(addr 1)"; then
 		USE_GPG=1
@@ -380,23 +350,71 @@ if [ "$PS_DISC_NS" = 1 ] && [ -z "${GPG_WHY:-}" ]; then
 	fi
 fi
 DO_SEQ=$([ "$USE_GPG" = 0 ] || [ "${SEQ:-0}" = 1 ] && echo 1 || echo 0)
-# the one-after-another comparisons: all 20, or in quick mode the first 4,
+# the one-after-another comparisons: all 20, or in quick mode the first 2,
 # scaled up to 20
 # shellcheck disable=SC2086
-SEQ_ADDRS=$([ "$QUICK" = 1 ] && printf '%s\n' $ALL | head -n 4 || echo $ALL)
+SEQ_ADDRS=$([ "$QUICK" = 1 ] && printf '%s\n' $ALL | head -n 2 || echo $ALL)
 SEQ_N=$(echo $SEQ_ADDRS | wc -w)
 
+# --- figure 4's keyrings, made here so that they have aged by then --------------
+{
+	printf 'From: bench@example.com\nTo: b01@d01.example\nSubject: bench\n'
+	printf 'Message-ID: <bench@example.com>\nDate: Mon, 23 Nov 2026 12:00:00 +0000\n\n'
+	head -c $((10240 * 3 / 4)) /dev/urandom | base64 -w 76
+} > "$T/m10k"
+A1=$(addr 1)
+mkdir "$T/cl" "$T/cc"
+XDG_CACHE_HOME=$T/cc "$KEYFETCH" -C "$T/conf" "$A1" > "$T/kf" 2>&1 ||
+	{ cat "$T/kf" >&2; die "could not fill the cache for $A1"; }
+sub_local() { GNUPGHOME=$T/gl XDG_CACHE_HOME=$T/cl "$POSTSEAL" -C "$1" -i -f bench@example.com "$A1" < "$T/m10k"; }
+sub_cached() { GNUPGHOME=$T/g XDG_CACHE_HOME=$T/cc "$POSTSEAL" -C "$1" -i -f bench@example.com "$A1" < "$T/m10k"; }
+# both encrypt (checked once, to a sink that keeps the message), without the network
+n0=$(net_uses) q0=$(world_resolver_queries) || die "the resolver's statistics"
+for kind in local cached; do
+	rm -f "$T/sunk"
+	"sub_$kind" "$T/conf-keep" 2> "$T/sub.err" || { cat "$T/sub.err" >&2; die "submission ($kind) failed"; }
+	grep -q '^Content-Type: multipart/encrypted' "$T/sunk" ||
+		{ head -n 20 "$T/sunk" >&2; die "submission ($kind) was not encrypted"; }
+	grep -q "$(head -c 40 < <(tail -n 1 "$T/m10k"))" "$T/sunk" &&
+		die "submission ($kind): the body is in the clear"
+done
+n1=$(net_uses) q1=$(world_resolver_queries) || die "the resolver's statistics"
+# (the keyrings are left alone from here: see figure 4)
+KEYRINGS_AT=$EPOCHREALTIME
+
 # --- figure 3: all 20 at once, one alone, and the comparisons -------------------
+# uses COUNTER KIND ARGS...: run `timed KIND ARGS...`; COUNTER_DNS and
+# COUNTER_HTTPS get the DNS queries and HTTPS connections that reached the
+# servers (through the proxy) meanwhile
+uses() {
+	local v=$1 d0 h0; shift
+	d0=$(dns_uses) h0=$(( $(net_uses) - $(dns_uses) ))
+	timed "$@"
+	printf -v "${v}_DNS" %s $(( $(dns_uses) - d0 ))
+	printf -v "${v}_HTTPS" %s $(( $(net_uses) - $(dns_uses) - h0 ))
+}
 for ((r = 0; r < N; r++)); do
 	a1=$(addr $((r % NADDR + 1)))
-	# shellcheck disable=SC2086
-	timed all check keyfetch "$T/kf" $ALL
-	timed one check keyfetch "$T/kf" "$a1"
+	if [ "$r" = 0 ]; then
+		# what a lookup asks the servers once the resolver has forgotten
+		# the domains: the DNS delay is in every run
+		# shellcheck disable=SC2086
+		uses U20 all check keyfetch "$T/kf" $ALL
+		uses U1 one check keyfetch "$T/kf" "$a1"
+		note "one address: $U1_DNS DNS queries and $U1_HTTPS HTTPS connections reached the servers; the 20: $U20_DNS and $U20_HTTPS"
+		[ "$U1_DNS" -gt 0 ] || die "no DNS query reached the name servers: the resolver answered from its cache"
+	else
+		# shellcheck disable=SC2086
+		timed all check keyfetch "$T/kf" $ALL
+		timed one check keyfetch "$T/kf" "$a1"
+	fi
 	[ "$USE_GPG" = 1 ] && [ "$r" -lt "$NGPG1" ] && timed gpg1 gpg_check gpg_locate "$T/gk" "$a1"
 	if [ "$r" -lt "$NRAW" ]; then
+		proxy_delay off
 		# shellcheck disable=SC2086
-		KF_CONF=$T/conf-raw timed rawall check keyfetch "$T/kf" $ALL
-		KF_CONF=$T/conf-raw timed rawone check keyfetch "$T/kf" "$a1"
+		timed rawall check keyfetch "$T/kf" $ALL
+		timed rawone check keyfetch "$T/kf" "$a1"
+		proxy_delay on
 	fi
 	if [ "$r" -lt "$NSEQ" ]; then
 		# shellcheck disable=SC2086
@@ -415,29 +433,11 @@ for k in all one gpg1 gpgseq seq rawall rawone; do fails=$((fails + $(nfail $k))
 note "figure 3 measured"
 
 # --- figure 4: a cached key vs a key in the local keyring ----------------------
-{
-	printf 'From: bench@example.com\nTo: b01@d01.example\nSubject: bench\n'
-	printf 'Message-ID: <bench@example.com>\nDate: Mon, 23 Nov 2026 12:00:00 +0000\n\n'
-	head -c $((10240 * 3 / 4)) /dev/urandom | base64 -w 76
-} > "$T/m10k"
-A1=$(addr 1)
-mkdir "$T/cl" "$T/cc"
-XDG_CACHE_HOME=$T/cc "$KEYFETCH" -C "$T/conf" "$A1" > "$T/kf" 2>&1 ||
-	{ cat "$T/kf" >&2; die "could not fill the cache for $A1"; }
-sub_local() { GNUPGHOME=$T/gl XDG_CACHE_HOME=$T/cl "$POSTSEAL" -C "$1" -i -f bench@example.com "$A1" < "$T/m10k"; }
-sub_cached() { GNUPGHOME=$T/g XDG_CACHE_HOME=$T/cc "$POSTSEAL" -C "$1" -i -f bench@example.com "$A1" < "$T/m10k"; }
-# both encrypt (checked once, to a sink that keeps the message), without the network
-n0=$(net_uses)
-for kind in local cached; do
-	rm -f "$T/sunk"
-	"sub_$kind" "$T/conf-keep" 2> "$T/sub.err" || { cat "$T/sub.err" >&2; die "submission ($kind) failed"; }
-	grep -q '^Content-Type: multipart/encrypted' "$T/sunk" ||
-		{ head -n 20 "$T/sunk" >&2; die "submission ($kind) was not encrypted"; }
-	grep -q "$(head -c 40 < <(tail -n 1 "$T/m10k"))" "$T/sunk" &&
-		die "submission ($kind): the body is in the clear"
-done
-# keyrings as they usually are: not changed in the last seconds (see run.sh)
-sleep 2.1
+# keyrings as they usually are: not changed in the last seconds (see run.sh);
+# figure 3 took longer than that, mostly
+left=$(awk -v a="$KEYRINGS_AT" -v b="$EPOCHREALTIME" 'BEGIN {l = 2.1 - (b - a); print (l > 0) ? l : 0}')
+sleep "$left"
+n2=$(net_uses) q2=$(world_resolver_queries) || die "the resolver's statistics"
 # the issue's scenario 1: raw gpg to the same key, into the same sink
 raw_gpg() {
 	GNUPGHOME=$T/gl gpg --batch -q --trust-model always --armor --encrypt -r "$A1" < "$T/m10k" |
@@ -453,7 +453,8 @@ for ((r = 0; r < NSUB; r++)); do
 	a=$(now_us); raw_gpg; b=$(now_us)
 	echo $((b - a)) >> "$T/rawgpg.times"
 done
-net4=$(( $(net_uses) - n0 ))
+net4=$(( $(net_uses) - n2 + n1 - n0 )) q4=$(world_resolver_queries) || die "the resolver's statistics"
+q4=$((q4 - q2 + q1 - q0))
 note "figure 4 measured"
 loc_med=$(median < "$T/local.times")
 cac_med=$(median < "$T/cached.times")
@@ -466,8 +467,9 @@ met4=$(awk -v a="$cac_med" -v b="$loc_med" 'BEGIN {print (a <= 1.05 * b) ? "met"
 
 # --- figure 6: cold start, the first submission after a fresh cache --------------
 : > "$T/cold.times"
-for ((r = 0; r < NSUB; r++)); do
+for ((r = 0; r < NCOLD; r++)); do
 	rm -rf "$T/cold"; mkdir "$T/cold"
+	flush "$A1"
 	a=$(now_us)
 	GNUPGHOME=$T/g XDG_CACHE_HOME=$T/cold "$POSTSEAL" -C "$T/conf" -i -f bench@example.com "$A1" < "$T/m10k" ||
 		die "submission (cold) failed"
@@ -482,15 +484,17 @@ note "figure 6 measured"
 
 # --- report -----------------------------------------------------------------------
 if [ "$KEYS_IN" = wkd ]; then
-	where="all 20 keys in WKD (advanced method; one nginx serving the 20
-openpgpkey.dNN.example hosts over TLS with a private CA); DANE is asked
-for each too and answers a DNSSEC-secure NXDOMAIN (20 signed zones, one
+	where="all 20 keys in WKD (advanced method: openpgpkey.dNN.example, each on
+an address of its own, served by one nginx over TLS with a certificate
+of a private CA); DANE is asked for each too and answers a DNSSEC-secure
+NXDOMAIN (20 signed zones below a signed .example and a signed root, one
 nsd)"
 else
-	where="b01, b03, ... b19 in DANE only (20 signed zones, one nsd), b02, b04,
-... b20 in WKD only (advanced method; one nginx serving the 20
-openpgpkey.dNN.example hosts over TLS with a private CA); both sources are
-asked for every address"
+	where="b01, b03, ... b19 in DANE only (20 signed zones below a signed
+.example and a signed root, one nsd), b02, b04, ... b20 in WKD only
+(advanced method: openpgpkey.dNN.example, each on an address of its own,
+served by one nginx over TLS with a certificate of a private CA); both
+sources are asked for every address"
 fi
 row() { # LABEL KIND [RATIO-TEXT]
 	local m
@@ -525,9 +529,7 @@ if [ "$USE_GPG" = 1 ]; then
 	cmp="gpg (\`--auto-key-locate $GPG_AKL\`, i.e. postseal's
 sources in postseal's order; a fresh GnuPG home each run, its dirmngr started
 beforehand and not counted) reaches the same servers through the same
-delay: this bench runs in a private network and mount namespace where
-the delay proxy also listens on 127.0.0.1:443 and :53, /etc/resolv.conf
-names 127.0.0.1 and the test CA is added to the system bundle."
+resolver and the same delay, and trusts the same bundle."
 else
 	cmp="gpg --locate-keys is not measured: ${GPG_WHY:-unknown reason}.
 postseal's own lookups one after another stand in for it."
@@ -535,18 +537,19 @@ fi
 counts="$NSEQ for the 20 one after another"
 [ "$USE_GPG" = 1 ] && counts+=", $NGPG1 for gpg with one address"
 [ "$NRAW" -gt 0 ] && counts+=", $NRAW without the delay"
-if [ "$net4" = 0 ]; then
-	net4="Neither asked the network (nothing reached the delay proxy during
-these runs)."
+if [ "$net4" = 0 ] && [ "$q4" = 0 ]; then
+	net4="Neither asked the network (nothing reached the resolver or the
+delay proxy during these runs)."
 else
-	net4="The network was asked: $net4 connections or datagrams reached the
-delay proxy during these runs."
+	net4="The network was asked: $q4 queries reached the resolver and $net4
+connections or datagrams the delay proxy during these runs."
 fi
 breakdown=""
 if [ -n "$(med rawall)" ]; then
 	breakdown="
 
-Without the delay (straight to nginx and nsd) the 20 take $(ms "$(med rawall)") and
+Without the delay (the proxy passing every answer on at once; the
+resolver forgets the domains all the same) the 20 take $(ms "$(med rawall)") and
 one takes $(ms "$(med rawone)"): that much of the time above is work on this machine,
 not waiting for answers."
 fi
@@ -554,11 +557,23 @@ cat <<EOF
 ## 3. Key discovery: 20 recipients in 20 domains, ${DELAY_MS} ms per answer
 
 Addresses b01@d01.example ... b20@d20.example (fresh ed25519/cv25519 keys),
-$where. Every answer of both servers is delayed by ${DELAY_MS} ms
-(bench/delayproxy.py on 127.0.0.1: each DNS reply, over UDP and TCP; on
-HTTPS every server-to-client flight, so a TLS handshake plus one request
-cost two delays). postseal-keyfetch runs with an empty cache each time
-(sources \`local pinned dane wkd\`); medians of $N runs
+$where. postseal runs with a default configuration (\`[transport]\` and
+\`[default]\` with \`sources = local pinned dane wkd\`, \`lookup-timeout = 10\`;
+no \`[keyfetch]\` section): it resolves every name through
+/etc/resolv.conf, validates DNSSEC against /usr/share/dns/root.key and
+verifies HTTPS against the system CA bundle. The bench runs in the test
+world (tests/integration/lib/world.sh), a private network and mount
+namespace: a validating unbound on 127.0.0.1:53 is the system resolver,
+the test root's key and the test CA replace the system's files there.
+Every answer of the servers is delayed by ${DELAY_MS} ms (bench/delayproxy.py:
+between unbound and nsd each DNS reply, over UDP and TCP; between the
+clients and nginx every server-to-client flight, so a TLS handshake plus
+one request cost two delays). Before each run the resolver forgets the
+domains looked up (\`unbound-control flush_zone\`; the root and .example
+stay known, as on any resolver in use), so every run pays for their
+delegations, DNSSEC keys and answers as a first lookup does: for one
+address $U1_DNS DNS queries reached the name servers, for the 20 $U20_DNS. postseal-keyfetch
+runs with an empty cache each time; medians of $N runs
 ($counts), alternating; every run is checked to find each address's own key.
 $cmp
 
@@ -592,9 +607,10 @@ raw gpg and the same handoff): target at most 1.3x: **$met1** (${r_raw}x).
 ## 6. Cold start: the first submission after a fresh cache
 
 The same message to b01@d01.example with postseal's cache and keyring
-empty (a new \`XDG_CACHE_HOME\` each run), so the key is discovered on the
-way (DANE and WKD through the proxy, 100 ms per answer), next to the warm
-case of 3b (the key cached). Medians of $NSUB runs.
+empty (a new \`XDG_CACHE_HOME\` each run) and the resolver having forgotten
+d01.example, so the key is discovered on the way (DANE and WKD through
+the resolver and the proxy, ${DELAY_MS} ms per answer), next to the warm
+case of 3b (the key cached). Medians of $NCOLD runs.
 
 | cache | median wall time | ratio |
 |---|---|---|

@@ -16,7 +16,8 @@
 #      a default server's certificate for another name does not verify;
 #      a refused port and a dropped port fail as they should
 #   5. world_web_reload puts a certificate for another name in place
-#   6. gpg --locate-keys (dirmngr) finds the WKD key and the DANE key
+#   6. gpg --locate-keys (dirmngr) finds the WKD key and the DANE key;
+#      world_resolver_flush makes the resolver forget a zone, or all
 #   7. world_stop leaves no server and no bind mount behind
 # Exit status: 0 ok, 1 failure, 77 skip. WORLD_KEEP=1 keeps the dir.
 
@@ -159,6 +160,22 @@ check "gpg --locate-keys finds alice's key in WKD" [ "$got" = "$(cat "$W/keys/al
 got=$(WORLD_GPG_AKL=clear,dane,nodefault world_gpg_locate dora@signed.example)
 check "gpg --locate-keys finds dora's key in DANE" [ "$got" = "$(cat "$W/keys/dora.fpr")" ] ||
 	sed 's/^/    /' "$W/run/gpg-locate.err"
+
+# --- 6b. the resolver forgets on request --------------------------------------------------
+# cached NAME: the resolver's cache holds an rrset of NAME
+cached() { world__control dump_cache | grep -q "^$1[[:space:]]"; }
+uncached() { ! cached "$1"; }
+q0=$(world_resolver_queries)
+world_drill openpgpkey.signed.example A > /dev/null 2>&1
+world_drill unsigned.example A > /dev/null 2>&1
+check "world_resolver_queries counts the queries" [ "$(world_resolver_queries)" -ge $((q0 + 2)) ]
+check "the resolver caches what it was asked" cached openpgpkey.signed.example.
+world_resolver_flush signed.example || bad "world_resolver_flush signed.example"
+check "world_resolver_flush ZONE: the zone is forgotten" uncached openpgpkey.signed.example.
+check "... the others are not" cached unsigned.example.
+world_resolver_flush || bad "world_resolver_flush"
+check "world_resolver_flush: everything is forgotten" uncached unsigned.example.
+check "... and the resolver still validates" [ "$(dq openpgpkey.signed.example A)" = "NOERROR ad 127.0.0.10" ]
 t2=$EPOCHREALTIME
 
 # --- 7. stop --------------------------------------------------------------------------------

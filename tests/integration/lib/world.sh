@@ -116,6 +116,15 @@
 #                               gpg's stderr in W/run/gpg-locate.err
 #   world_wkd_hash ADDR         z-base-32 SHA-1 of the local part
 #   world_drill ARGS...         drill @127.0.0.1 ARGS (the resolver's view)
+#   world_resolver_flush [ZONE...]
+#                               make the resolver forget: each ZONE and
+#                               everything below it (unbound-control
+#                               flush_zone), or with no ZONE everything
+#                               it has learnt (records, keys, negative
+#                               answers, the servers' round-trip times),
+#                               as if it had just started
+#   world_resolver_queries      the number of queries the resolver has
+#                               been asked since it started
 #   world_log_tail [N]          the last N lines of every server's log
 #   world_stop                  stop every server, gpg agents and dirmngrs
 #                               under W, undo the bind mounts
@@ -172,6 +181,7 @@ WORLD_TTL=${WORLD_TTL:-300}
 WORLD_DEFAULT_CERT=${WORLD_DEFAULT_CERT:-default.world.invalid}
 WORLD_GPG_AKL=${WORLD_GPG_AKL:-clear,dane,wkd,nodefault}
 WORLD_UNBOUND=${WORLD_UNBOUND:-/usr/sbin/unbound}
+WORLD_UNBOUND_CONTROL=${WORLD_UNBOUND_CONTROL:-/usr/sbin/unbound-control}
 WORLD_PY=${WORLD_PY:-/usr/bin/python3}
 [ -x "$WORLD_PY" ] || WORLD_PY=$(command -v python3 2>/dev/null || echo /usr/bin/python3)
 WORLD_ALG=${WORLD_ALG:-ECDSAP256SHA256}
@@ -512,7 +522,9 @@ server:
     trust-anchor-file: "$WORLD_ROOT_KEY"
     module-config: "validator iterator"
 remote-control:
-    control-enable: no
+    control-enable: yes
+    control-interface: $d/unbound.ctl
+    control-use-cert: no
 EOF
     out=$(unbound-checkconf "$d/unbound.conf" 2>&1) || {
         world__err "unbound.conf: $out"; return 1; }
@@ -552,15 +564,66 @@ world__hexaddr() {
 
 world_drill() { "$DNS_DRILL" @"$WORLD_RESOLVER" "$@"; }
 
+world__control() {
+    "$WORLD_UNBOUND_CONTROL" -c "$W/dns/unbound.conf" "$@" 2>&1
+}
+
+# world__control_each COMMAND...: each COMMAND (e.g. "flush_zone x.") to
+# unbound's control socket, from one process (unbound-control takes one
+# command and tens of milliseconds each); fails unless every reply is "ok"
+world__control_each() {
+    "$WORLD_PY" - "$W/dns/unbound.ctl" "$@" <<'EOF'
+import socket, sys
+for cmd in sys.argv[2:]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    # unbound-control's protocol on a local socket: "UBCT1 " COMMAND LF,
+    # the reply until the server closes
+    s.sendall(b"UBCT1 " + cmd.encode() + b"\n")
+    out = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        out += d
+    s.close()
+    if not out.startswith(b"ok"):
+        sys.exit("%s: %s" % (cmd, out.decode(errors="replace").strip() or "no reply"))
+EOF
+}
+
+world_resolver_flush() {
+    local z out cmds=()
+    if [ $# = 0 ]; then
+        # everything: records, keys, negative answers, and what unbound
+        # knows about the servers (round-trip times, EDNS)
+        cmds=("flush_zone ." flush_bogus flush_negative "flush_infra all" flush_requestlist)
+    fi
+    for z in "$@"; do
+        z=$(world__fqdn "$z") || return 2
+        cmds+=("flush_zone $z")
+    done
+    out=$(world__control_each "${cmds[@]}" 2>&1) || {
+        world__err "the resolver did not flush: $out"; return 1; }
+}
+
+world_resolver_queries() {
+    local out
+    out=$(world__control stats_noreset) || { world__err "unbound-control stats: $out"; return 1; }
+    printf '%s\n' "$out" | awk -F= '$1 == "total.num.queries" {print $2; f = 1} END {exit !f}'
+}
+
 # ---------------------------------------------------------------- web
 
 # world__cert NAMES: a certificate for the comma-separated NAMES, signed
-# by the test CA (made once); prints the path without .pem/.key
+# by the test CA (made once; a random serial number, so that several can
+# be made at once); prints the path without .pem/.key
 world__cert() {
-    local names=$1 base san="" n out
+    local names=$1 base san="" n out serial
     base=$W/web/certs/${names//,/+}
     if [ ! -s "$base.pem" ]; then
         for n in ${names//,/ }; do san="${san:+$san,}DNS:$n"; done
+        serial=0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
         out=$(
             set -e
             "$NG_OPENSSL" req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -570,7 +633,7 @@ world__cert() {
                 "extendedKeyUsage=serverAuth" "subjectAltName=$san" \
                 "authorityKeyIdentifier=keyid" > "$base.ext"
             "$NG_OPENSSL" x509 -req -in "$base.csr" -CA "$WORLD_CA" -CAkey "$W/ca/ca.key" \
-                -CAcreateserial -CAserial "$W/ca/ca.srl" -out "$base.pem" -days 3650 \
+                -set_serial "$serial" -out "$base.pem" -days 3650 \
                 -extfile "$base.ext" 2>&1
         ) || { world__err "cannot make a certificate for $names: $out"; return 1; }
     fi
@@ -635,17 +698,24 @@ print("".join(a[int(bits[i:i + 5].ljust(5, "0"), 2)] for i in range(0, len(bits)
 # world__web_config: W/web/nginx.conf from the declared sites; sets
 # WORLD_WEB_ADDRS (the addresses nginx listens on)
 world__web_config() {
-    local d=$W/web f addr names cert redirect def defaults="" a
+    local d=$W/web f addr names cert redirect def defaults="" a certs=" " pids="" p bad=0
     WORLD_WEB_ADDRS=""
     # the certificates first, so that writing the file cannot fail halfway
+    # (each made once, all at the same time)
     for f in "$d"/sites/*; do
         [ -f "$f" ] || continue
         read -r addr names cert redirect def < "$f"
-        world__cert "$cert" > /dev/null || return 1
+        case $certs in *" $cert "*) ;; *) certs="$certs$cert " ;; esac
         case " $WORLD_WEB_ADDRS " in *" $addr "*) ;; *) WORLD_WEB_ADDRS="$WORLD_WEB_ADDRS $addr" ;; esac
         [ "$def" = 1 ] && defaults="$defaults $addr"
     done
-    world__cert "$WORLD_DEFAULT_CERT" > /dev/null || return 1
+    case $certs in *" $WORLD_DEFAULT_CERT "*) ;; *) certs="$certs$WORLD_DEFAULT_CERT " ;; esac
+    for cert in $certs; do
+        world__cert "$cert" > /dev/null &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p" || bad=1; done
+    [ $bad = 0 ] || return 1
     {
         cat <<EOF
 # generated by tests/integration/lib/world.sh
