@@ -135,7 +135,9 @@ ok "the system runner picks up the maildrop into the system queue, each entry wi
 
 # a file in the maildrop that postseal did not write as it does (mode
 # 0600): readable by others, it is refused, never taken for mail
-su -s /bin/sh nobody -c "umask 022; printf 'postseal-queue 1\ncreated 1\nsender-given 0\nkind plaintext\ntls opportunistic\nrcpt ann@keyed.example\n\nSubject: forged\n\nforged-entry\n' > $W/spool/maildrop/9999999999.0badc0ffee00"
+su -s /bin/sh nobody -c "umask 022; printf 'postseal-queue 1\ncreated $(date +%s)\nsender-given 0\nkind lookup\ntls opportunistic\nrcpt ann@keyed.example\n\nSubject: forged\n\nforged-entry\n' > $W/spool/maildrop/9999999999.0badc0ffee00"
+[ "$(stat -c %a "$W/spool/maildrop/9999999999.0badc0ffee00" 2>/dev/null)" = 644 ] ||
+	fail "could not drop the forged file"
 runner || fail "the runner (forged entry): exit $?"
 [ -e "$W/spool/maildrop/9999999999.0badc0ffee00" ] && fail "the forged maildrop file was left in place"
 "$BIN" -C "$W/postseal.conf" -bp > "$W/run/mailq" 2>&1
