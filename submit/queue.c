@@ -267,12 +267,30 @@ maildrop_put(const struct ps_config *cf, const struct buf *h, int fd, const char
 	return write_entry(tmp, dst, md, h, fd, 0, NULL, id, NULL, why, whylen);
 }
 
-/* The entry into the queue at dir (open_queue_at() done), the copy
- * read from fd at off. */
+/* A new entry's id and envelope (h, to be freed by the caller). */
 static enum ps_status
-queue_put_at(const char *dir, const struct queue_env *env, int fd, off_t off,
-	     const char *reason, const struct buf *h, const char *id, time_t now, char *why,
-	     size_t whylen)
+entry_start(const struct queue_env *env, const char *reason, char *id, size_t idlen,
+	    struct buf *h, char *why, size_t whylen)
+{
+	time_t now = time(NULL);
+	enum ps_status st;
+
+	buf_init(h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
+	if ((st = new_id(id, idlen, now, why, whylen)) != PS_OK)
+		return st;
+	if (envelope(h, env, reason, now) < 0)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "queue envelope too large");
+	return PS_OK;
+}
+
+/* The entry (envelope h) into the queue at dir (open_queue_at() done),
+ * the copy read from fd at off. It is due at once: a runner started right
+ * now (the system's, woken by the maildrop) may find the key; the
+ * detached runner of a submission leaves entries younger than a minute
+ * alone. */
+static enum ps_status
+queue_put_at(const char *dir, int fd, off_t off, const char *reason, const struct buf *h,
+	     const char *id, char *why, size_t whylen)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX], qd[PATH_MAX];
 	struct qstate qs = {0, 0, 0, ""};
@@ -280,11 +298,6 @@ queue_put_at(const char *dir, const struct queue_env *env, int fd, off_t off,
 	ps_why(tmp, sizeof(tmp), "%s/tmp/%s", dir, id);
 	ps_why(dst, sizeof(dst), "%s/q/%s", dir, id);
 	ps_why(qd, sizeof(qd), "%s/q", dir);
-	/* due at once: a runner started right now (the system's, woken by
-	 * the maildrop) may find the key; the detached runner of a
-	 * submission leaves entries younger than a minute alone */
-	(void)now;
-	(void)env;
 	if (reason != NULL)
 		snprintf(qs.error, sizeof(qs.error), "%s", reason);
 	return write_entry(tmp, dst, qd, h, fd, off, dir, id, &qs, why, whylen);
@@ -297,14 +310,10 @@ queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
 	char dir[PATH_MAX], own[PS_WHY_MAX];
 	struct buf h;
 	enum ps_status st;
-	time_t now = time(NULL);
 
-	if ((st = new_id(id, idlen, now, why, whylen)) != PS_OK)
-		return st;
-	buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
-	if (envelope(&h, env, reason, now) < 0) {
+	if ((st = entry_start(env, reason, id, idlen, &h, why, whylen)) != PS_OK) {
 		buf_free(&h);
-		return ps_fail(PS_TEMPFAIL, why, whylen, "queue envelope too large");
+		return st;
 	}
 	if (open_queue(cf, dir, sizeof(dir), own, sizeof(own)) != PS_OK) {
 		/* cron under systemd, www-data, nobody: the system's */
@@ -315,7 +324,7 @@ queue_put(const struct ps_config *cf, const struct queue_env *env, int fd,
 		} else
 			st = ps_fail(PS_TEMPFAIL, why, whylen, "%s", own);
 	} else
-		st = queue_put_at(dir, env, fd, 0, reason, &h, id, now, why, whylen);
+		st = queue_put_at(dir, fd, 0, reason, &h, id, why, whylen);
 	buf_free(&h);
 	return st;
 }
@@ -985,16 +994,11 @@ pickup(const struct ps_config *cf, const char *dir, struct queue_stats *qs)
 						(long)sb.st_uid};
 
 			struct buf h;
-			time_t now = time(NULL);
 			enum ps_status pst;
 
-			buf_init(&h, 64 * 1024 + (size_t)PS_RCPT_MAX * (PS_ADDR_MAX + 16));
-			pst = new_id(id, sizeof(id), now, why, sizeof(why));
-			if (pst == PS_OK && envelope(&h, &env, q.reason, now) < 0)
-				pst = ps_fail(PS_TEMPFAIL, why, sizeof(why), "envelope too large");
+			pst = entry_start(&env, q.reason, id, sizeof(id), &h, why, sizeof(why));
 			if (pst == PS_OK)
-				pst = queue_put_at(dir, &env, fd, q.body, q.reason, &h, id, now, why,
-						   sizeof(why));
+				pst = queue_put_at(dir, fd, q.body, q.reason, &h, id, why, sizeof(why));
 			buf_free(&h);
 			if (pst != PS_OK) {
 				log_warnx("maildrop: %s: %s; left there", de->d_name, why);
