@@ -364,6 +364,16 @@ host_ready(CURLM *m, struct xfer *x, char *const *addrs, const struct wkd_opts *
 	}
 }
 
+static void
+drop_handle(CURLM *m, struct xfer *x)
+{
+	if (x->h != NULL) {
+		curl_multi_remove_handle(m, x->h);
+		curl_easy_cleanup(x->h);
+		x->h = NULL;
+	}
+}
+
 /* With connect-to: an advanced-method transfer already under way whose
  * host turned out not to exist goes on with the direct method. */
 static void
@@ -379,21 +389,13 @@ watch_direct(CURLM *m, struct xfer *x, char *const *addrs, const struct wkd_opts
 		x->ans->dnssec = dh->dnssec;
 	if (dh->state == HOST_BOGUS && x->st != X_DONE) {
 		/* as without connect-to: a forged answer ends the lookup */
-		if (x->h != NULL) {
-			curl_multi_remove_handle(m, x->h);
-			curl_easy_cleanup(x->h);
-			x->h = NULL;
-		}
+		drop_handle(m, x);
 		done(x, LK_BAD, 0, "%s", dh->why);
 		return;
 	}
 	if (dh->state != HOST_NXDOMAIN)
 		return;
-	if (x->h != NULL) {
-		curl_multi_remove_handle(m, x->h);
-		curl_easy_cleanup(x->h);
-		x->h = NULL;
-	}
+	drop_handle(m, x);
 	to_direct(x, addrs, o, dane, 1);
 	if (x->st == X_START)
 		host_ready(m, x, addrs, o, dane, connect_to, deadline);
@@ -433,15 +435,6 @@ follow(CURL *h, struct xfer *x, struct dane_batch *dane, int have_connect_to)
 	return 1;
 }
 
-static void
-drop_handle(CURLM *m, struct xfer *x)
-{
-	if (x->h != NULL) {
-		curl_multi_remove_handle(m, x->h);
-		curl_easy_cleanup(x->h);
-		x->h = NULL;
-	}
-}
 
 int
 wkd_fetch_all(char *const *addrs, size_t n, const struct wkd_opts *o,
