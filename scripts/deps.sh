@@ -2,7 +2,7 @@
 # scripts/deps.sh - the Debian 12 packages postseal needs, installed when
 # missing. Sourced by scripts/demo and scripts/check.
 
-PS_BUILD_PKGS="gcc make pkg-config ca-certificates libgpgme-dev libcurl4-gnutls-dev libetpan-dev
+PS_BUILD_PKGS="gcc make pkg-config ca-certificates libgpgme-dev libcurl4-gnutls-dev libcurl4 libetpan-dev
  libunbound-dev libsqlite3-dev libcmocka-dev nettle-dev libgnutls28-dev libidn2-dev"
 # what the demo runs: real GnuPG, a private Postfix, mutt as the client
 PS_DEMO_PKGS="gnupg postfix mutt python3 dns-root-data"

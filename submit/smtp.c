@@ -161,7 +161,8 @@ attempt(const struct ps_config *cf, const char *sender, struct curl_slist *rcpts
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
 	/* the configured bundle, else the system's (found by configure):
 	 * Debian's libcurl-gnutls has no default bundle, only a directory,
-	 * which is turned off (read file by file on every connection) */
+	 * which is turned off (read file by file on every connection); the
+	 * OpenSSL build's default is not relied on either */
 	curl_easy_setopt(h, CURLOPT_CAINFO,
 			 cf->smtp_ca_file[0] != '\0' ? cf->smtp_ca_file : PS_CA_BUNDLE);
 	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
