@@ -55,7 +55,7 @@ armor_init(struct armor *a, const char *label, armor_sink sink, void *ctx)
 int
 armor_begun(const struct armor *a)
 {
-	return a->state != AR_BEFORE;
+	return a->begun;
 }
 
 static int
@@ -174,6 +174,7 @@ armor_line(struct armor *a, const char *line, size_t len)
 			return 0;
 		if (!armor_frame(a, line, len, "BEGIN"))
 			return refuse(a, "text before the armored block");
+		a->begun = 1;
 		a->state = AR_HEADERS;
 		return 0;
 	case AR_HEADERS:

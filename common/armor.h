@@ -49,6 +49,7 @@ struct armor {
 	armor_sink sink;
 	void *ctx;
 	int state;
+	int begun;		/* the armor header line was seen */
 	unsigned nheaders;
 	unsigned long crc;	/* of the data decoded so far */
 	unsigned char quad[4];	/* radix-64 values of an unfinished group */

@@ -661,6 +661,27 @@ fake_other(void **state)
 		"multipart/encrypted, but not with OpenPGP");
 }
 
+/* Whether the message claims to be encrypted: only then does a refusal
+ * earn the -v and syslog line "looks encrypted, but ...". An ordinary
+ * message must not get it. */
+static void
+claims(void **state)
+{
+	(void)state;
+	refused(sealed("Subject: a\n\nhello\n"), "text before the armored block");
+	assert_false(si.claimed);
+	refused(sealed("Subject: a\n\nsecret plans\n" GPG_ARMOR), "text before the armored block");
+	assert_false(si.claimed);
+	refused(sealed("Subject: a\n\n" GPG_ARMOR "P.S. secret\n"), "text after the armored block");
+	assert_true(si.claimed);
+	refused(sealed("Subject: a\n\n" BEGIN CANARY "\n" END),
+		"an armor header (its text would travel in the clear)");
+	assert_true(si.claimed);
+	refused(sealed(PGPMIME_HDR P1 P2 GPG_ARMOR CLOSE "--b1--\n"),
+		"text after the closing delimiter");
+	assert_true(si.claimed);
+}
+
 /* The key IDs of the PKESKs, for the policy. */
 static void
 key_ids(void **state)
@@ -1119,6 +1140,7 @@ main(void)
 		cmocka_unit_test_teardown(fake_part_headers, teardown),
 		cmocka_unit_test_teardown(fake_epilogue, teardown),
 		cmocka_unit_test_teardown(fake_other, teardown),
+		cmocka_unit_test_teardown(claims, teardown),
 		cmocka_unit_test_teardown(key_ids, teardown),
 		cmocka_unit_test_teardown(gpgme_keys, teardown),
 		cmocka_unit_test_teardown(packets_v6, teardown),
