@@ -38,8 +38,10 @@ T0=$EPOCHREALTIME
 #             www.webhost.example
 # 127.0.0.40  port 443 drops the SYNs; 127.0.0.41 nothing listens
 # 127.0.0.66  a name server that never answers (UDP and TCP 53)
+# 127.0.0.67  a name server that drops OPENPGPKEY queries and answers the
+#             rest (nsd behind a filter that knows older record types)
 WEB=127.0.0.10 CATCHALL=127.0.0.20 SHARED=127.0.0.30 DROP=127.0.0.40 REFUSE=127.0.0.41
-DEAD_NS=127.0.0.66
+DEAD_NS=127.0.0.66 OLD_NS=127.0.0.67
 
 world_zone example
 # 1. WKD advanced (signed domain: DANE answers a secure NXDOMAIN)
@@ -100,6 +102,11 @@ world_rr openpgpkey.memory.example A $WEB
 world_site $WEB openpgpkey.memory.example
 # 14. the whole domain is delegated to the name server that never answers
 world_zone blackholed.example unsigned ns=$DEAD_NS
+# 17. an unsigned domain whose name server drops OPENPGPKEY queries (and
+# answers A queries): DANE never answers, WKD has the key
+world_zone oldns.example unsigned via=$OLD_NS
+world_rr openpgpkey.oldns.example A $WEB
+world_site $WEB openpgpkey.oldns.example
 
 # keys: one per recipient (row N: rN@DOMAIN), plus the other address's
 # key of row 10
@@ -112,6 +119,7 @@ key r10 "Someone Else <other@otheruid.example>"
 key r11 "Row 11 <r11@expired.example>" expired
 key r13 "Row 13 <r13@memory.example>"
 key r15 "Row 15 <r15@bücher.example>"
+key r17 "Row 17 <r17@oldns.example>"
 world_wkd_put r1@advanced.example "$W/keys/r1.gpg" || exit 99
 world_wkd_put r2@direct.example "$W/keys/r2.gpg" direct || exit 99
 world_wkd_put r3@redirect.example "$W/keys/r3.gpg" direct www.redirect.example || exit 99
@@ -120,7 +128,9 @@ world_wkd_put r10@otheruid.example "$W/keys/r10.gpg" || exit 99
 world_wkd_put r11@expired.example "$W/keys/r11.gpg" || exit 99
 world_wkd_put r13@memory.example "$W/keys/r13.gpg" || exit 99
 world_wkd_put r15@xn--bcher-kva.example "$W/keys/r15.gpg" || exit 99
-world_blackhole tcp-drop:$DROP:443 udp:$DEAD_NS:53 tcp-drop:$DEAD_NS:53 || exit 99
+world_wkd_put r17@oldns.example "$W/keys/r17.gpg" || exit 99
+world_blackhole tcp-drop:$DROP:443 udp:$DEAD_NS:53 tcp-drop:$DEAD_NS:53 \
+	"dnsfilter:$OLD_NS:53:$WORLD_NSD_LISTEN:53:61" tcp-drop:$OLD_NS:53 || exit 99
 world_start || { world_log_tail 10; fail "the world did not start"; }
 printf 'world up in %s s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')"
 
@@ -264,6 +274,7 @@ ROWS='
 15 r15@bücher.example         encrypted     r15  -    an internationalised domain (U-label in the address)
 16 nokey@advanced.example     plaintext     -    -    a WKD domain without a key for this address (404, then its policy file)
 11 r11@expired.example        plaintext     -    gpg  WKD serves an expired key
+17 r17@oldns.example          encrypted     r17  gpg  unsigned domain whose name server drops OPENPGPKEY queries, key in WKD
 12 r12@danetimeout.example    inconclusive  -    -    signed domain, its DANE name server never answers
 14 r14@blackholed.example     inconclusive  -    -    the domain name server never answers (the deadline)
 '

@@ -14,6 +14,13 @@ SPEC is MODE:ADDR:PORT, MODE one of
   tcp-silent  accept every connection, read and drop what arrives, never
               write (the connection is up, the server never speaks)
 
+or dnsfilter:ADDR:PORT:UPADDR:UPPORT:QTYPE[,QTYPE...], a broken name
+server in front of a good one: every DNS query over UDP whose question
+type is one of the QTYPEs (numbers: 61 is OPENPGPKEY) is dropped, every
+other one is passed to UPADDR:UPPORT and its answer back (as the load
+balancers and firewalls do that know only the record types of their
+day). Combine it with tcp-drop on the same address.
+
 When every socket is ready, FILE (if given) gets one line per SPEC. Runs
 until killed (SIGTERM). Exit 1 when a socket cannot be set up.
 """
@@ -23,6 +30,41 @@ import signal
 import socket
 import sys
 import time
+
+
+def qtype(msg):
+    """The type of a DNS query's first question, or None."""
+    if len(msg) < 12 or int.from_bytes(msg[4:6], "big") < 1:
+        return None
+    i = 12
+    while i < len(msg) and msg[i] != 0:
+        if msg[i] & 0xC0:  # no compression in a question of a query
+            return None
+        i += 1 + msg[i]
+    if i + 3 > len(msg):
+        return None
+    return int.from_bytes(msg[i + 1:i + 3], "big")
+
+
+def dns_filter(sel, s, upstream, drop):
+    """One query: drop it, or pass it on through a socket of its own,
+    whose answer goes back to the client (the upstream, nsd, answers
+    every query it gets, so no socket waits for ever)."""
+    try:
+        msg, client = s.recvfrom(65536)
+    except OSError:
+        return
+    t = qtype(msg)
+    if t is None or t in drop:
+        return
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.connect(upstream)
+        u.send(msg)
+    except OSError:
+        u.close()
+        return
+    sel.register(u, selectors.EVENT_READ, ("reply", s, client))
 
 
 def main(argv):
@@ -43,9 +85,14 @@ def main(argv):
     keep = []  # sockets that must stay open
     for spec in specs:
         try:
-            mode, addr, port = spec.split(":")
+            mode, addr, port, *rest = spec.split(":")
             port = int(port)
-        except ValueError:
+            if mode == "dnsfilter":
+                upstream = (rest[0], int(rest[1]))
+                drop = {int(t) for t in rest[2].split(",")}
+            elif rest:
+                raise ValueError
+        except (ValueError, IndexError):
             print(f"blackhole.py: bad SPEC {spec!r}", file=sys.stderr)
             return 2
         try:
@@ -53,6 +100,10 @@ def main(argv):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.bind((addr, port))
                 sel.register(s, selectors.EVENT_READ, "udp")
+            elif mode == "dnsfilter":
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind((addr, port))
+                sel.register(s, selectors.EVENT_READ, ("filter", upstream, drop))
             elif mode == "tcp-drop":
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -94,7 +145,17 @@ def main(argv):
         events = sel.select(timeout=60) if sel.get_map() else time.sleep(60)
         for key, _ in events or ():
             s = key.fileobj
-            if key.data == "udp":
+            if isinstance(key.data, tuple) and key.data[0] == "filter":
+                dns_filter(sel, s, key.data[1], key.data[2])
+            elif isinstance(key.data, tuple) and key.data[0] == "reply":
+                try:
+                    data = s.recv(65536)
+                    key.data[1].sendto(data, key.data[2])
+                except OSError:
+                    pass
+                sel.unregister(s)
+                s.close()
+            elif key.data == "udp":
                 try:
                     s.recvfrom(65536)
                 except OSError:
