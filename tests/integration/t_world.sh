@@ -16,6 +16,10 @@
 # dirmngr can ask the same world, postseal must find every key gpg finds.
 # Every row is run and reported; the test fails if any row failed.
 . "$SRCDIR/tests/integration/lib/common.sh" || exit 99
+# nsd listens behind the name servers' address (127.0.0.2), where a
+# filter stands that drops one domain's OPENPGPKEY queries (row 17)
+# shellcheck disable=SC2034  # read by world.sh
+WORLD_NSD_LISTEN=127.0.0.3
 . "$LIB/world.sh" || exit 99
 
 world_check || exit $?
@@ -38,10 +42,11 @@ T0=$EPOCHREALTIME
 #             www.webhost.example
 # 127.0.0.40  port 443 drops the SYNs; 127.0.0.41 nothing listens
 # 127.0.0.66  a name server that never answers (UDP and TCP 53)
-# 127.0.0.67  a name server that drops OPENPGPKEY queries and answers the
-#             rest (nsd behind a filter that knows older record types)
+# 127.0.0.2   every zone's name server: a filter in front of nsd
+#             (127.0.0.3) that drops the OPENPGPKEY queries for
+#             oldns.example and passes on everything else
 WEB=127.0.0.10 CATCHALL=127.0.0.20 SHARED=127.0.0.30 DROP=127.0.0.40 REFUSE=127.0.0.41
-DEAD_NS=127.0.0.66 OLD_NS=127.0.0.67
+DEAD_NS=127.0.0.66
 
 world_zone example
 # 1. WKD advanced (signed domain: DANE answers a secure NXDOMAIN)
@@ -103,8 +108,11 @@ world_site $WEB openpgpkey.memory.example
 # 14. the whole domain is delegated to the name server that never answers
 world_zone blackholed.example unsigned ns=$DEAD_NS
 # 17. an unsigned domain whose name server drops OPENPGPKEY queries (and
-# answers A queries): DANE never answers, WKD has the key
-world_zone oldns.example unsigned via=$OLD_NS
+# answers A queries): DANE never answers, WKD has the key. Another
+# address of the domain has an OPENPGPKEY record, so that _openpgpkey
+# exists and a resolver's query for r17's record reaches the name server
+# (for a name below an NXDOMAIN it would not: RFC 8020)
+world_zone oldns.example unsigned
 world_rr openpgpkey.oldns.example A $WEB
 world_site $WEB openpgpkey.oldns.example
 
@@ -129,8 +137,9 @@ world_wkd_put r11@expired.example "$W/keys/r11.gpg" || exit 99
 world_wkd_put r13@memory.example "$W/keys/r13.gpg" || exit 99
 world_wkd_put r15@xn--bcher-kva.example "$W/keys/r15.gpg" || exit 99
 world_wkd_put r17@oldns.example "$W/keys/r17.gpg" || exit 99
+world_openpgpkey other@oldns.example "$W/keys/r10.gpg" || exit 99
 world_blackhole tcp-drop:$DROP:443 udp:$DEAD_NS:53 tcp-drop:$DEAD_NS:53 \
-	"dnsfilter:$OLD_NS:53:$WORLD_NSD_LISTEN:53:61" tcp-drop:$OLD_NS:53 || exit 99
+	"dnsfilter:$WORLD_NS_ADDR:53:$WORLD_NSD_LISTEN:53:61:oldns.example" || exit 99
 world_start || { world_log_tail 10; fail "the world did not start"; }
 printf 'world up in %s s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')"
 
@@ -297,6 +306,10 @@ while read -r row rcpt want key cmp what; do
 		gpg_compare "$row" "$rcpt" "$fpr" && ok "row $row: postseal found every key gpg --locate-keys found"
 	fi
 done <<< "$ROWS"
+# row 17 tested something only if the name server really dropped a query
+# for the OPENPGPKEY record
+grep -q 'dropped a query of type 61' "$W"/run/bh.*.log ||
+	bad 17 "no OPENPGPKEY query reached the name server that drops them"
 
 # 13: a domain with memory that starts failing. First its key is found
 # in WKD; then its server presents a certificate for another name and

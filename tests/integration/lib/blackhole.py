@@ -14,12 +14,14 @@ SPEC is MODE:ADDR:PORT, MODE one of
   tcp-silent  accept every connection, read and drop what arrives, never
               write (the connection is up, the server never speaks)
 
-or dnsfilter:ADDR:PORT:UPADDR:UPPORT:QTYPE[,QTYPE...], a broken name
-server in front of a good one: every DNS query over UDP whose question
-type is one of the QTYPEs (numbers: 61 is OPENPGPKEY) is dropped, every
-other one is passed to UPADDR:UPPORT and its answer back (as the load
-balancers and firewalls do that know only the record types of their
-day). Combine it with tcp-drop on the same address.
+or dnsfilter:ADDR:PORT:UPADDR:UPPORT:QTYPE:SUFFIX, a name server that
+drops some queries and answers the others: it stands on ADDR:PORT (UDP
+and TCP) in front of the real server on UPADDR:UPPORT, and every query
+whose question type is QTYPE (a number: 61 is OPENPGPKEY) for a name
+ending in SUFFIX is read and dropped (as load balancers and firewalls do
+that know only the record types of their day); everything else, and its
+answer, is passed on. Each dropped query is logged as "dnsfilter:
+dropped a query of type QTYPE for NAME" on stdout.
 
 When every socket is ready, FILE (if given) gets one line per SPEC. Runs
 until killed (SIGTERM). Exit 1 when a socket cannot be set up.
@@ -29,33 +31,46 @@ import selectors
 import signal
 import socket
 import sys
+import threading
 import time
 
 
-def qtype(msg):
-    """The type of a DNS query's first question, or None."""
+def question(msg):
+    """(name, type) of a DNS query's first question, or None."""
     if len(msg) < 12 or int.from_bytes(msg[4:6], "big") < 1:
         return None
-    i = 12
+    i, labels = 12, []
     while i < len(msg) and msg[i] != 0:
-        if msg[i] & 0xC0:  # no compression in a question of a query
+        if msg[i] & 0xC0:  # no compression in the question of a query
             return None
+        labels.append(msg[i + 1:i + 1 + msg[i]].decode("ascii", "replace").lower())
         i += 1 + msg[i]
     if i + 3 > len(msg):
         return None
-    return int.from_bytes(msg[i + 1:i + 3], "big")
+    return ".".join(labels) + ".", int.from_bytes(msg[i + 1:i + 3], "big")
+
+
+def dropped(msg, drop):
+    """Whether the filter drops this query (and logs it)."""
+    q = question(msg)
+    if q is None:
+        return True
+    name, qtype = q
+    if qtype == drop[0] and (name == drop[1] or name.endswith("." + drop[1])):
+        print(f"dnsfilter: dropped a query of type {qtype} for {name}", flush=True)
+        return True
+    return False
 
 
 def dns_filter(sel, s, upstream, drop):
-    """One query: drop it, or pass it on through a socket of its own,
-    whose answer goes back to the client (the upstream, nsd, answers
+    """One query over UDP: drop it, or pass it on through a socket of its
+    own, whose answer goes back to the client (the upstream, nsd, answers
     every query it gets, so no socket waits for ever)."""
     try:
         msg, client = s.recvfrom(65536)
     except OSError:
         return
-    t = qtype(msg)
-    if t is None or t in drop:
+    if dropped(msg, drop):
         return
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -65,6 +80,50 @@ def dns_filter(sel, s, upstream, drop):
         u.close()
         return
     sel.register(u, selectors.EVENT_READ, ("reply", s, client))
+
+
+def read_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            return None
+        b += d
+    return b
+
+
+def tcp_conn(c, upstream, drop):
+    """DNS over TCP, one connection: each query (2-octet length, message)
+    is dropped or sent to the upstream over a connection of its own, and
+    the answer written back. A dropped query gets no answer; the client
+    gives up on it (the connection stays open until the client closes)."""
+    with c:
+        while True:
+            n = read_exact(c, 2)
+            msg = n and read_exact(c, int.from_bytes(n, "big"))
+            if not msg:
+                return
+            if dropped(msg, drop):
+                continue
+            try:
+                with socket.create_connection(upstream, timeout=10) as u:
+                    u.sendall(n + msg)
+                    ln = read_exact(u, 2)
+                    ans = ln and read_exact(u, int.from_bytes(ln, "big"))
+                if not ans:
+                    return
+                c.sendall(ln + ans)
+            except OSError:
+                return
+
+
+def tcp_filter(t, upstream, drop):
+    while True:
+        try:
+            c, _ = t.accept()
+        except OSError:
+            return
+        threading.Thread(target=tcp_conn, args=(c, upstream, drop), daemon=True).start()
 
 
 def main(argv):
@@ -89,7 +148,7 @@ def main(argv):
             port = int(port)
             if mode == "dnsfilter":
                 upstream = (rest[0], int(rest[1]))
-                drop = {int(t) for t in rest[2].split(",")}
+                drop = (int(rest[2]), rest[3].lower().rstrip(".") + ".")
             elif rest:
                 raise ValueError
         except (ValueError, IndexError):
@@ -104,6 +163,13 @@ def main(argv):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.bind((addr, port))
                 sel.register(s, selectors.EVENT_READ, ("filter", upstream, drop))
+                t = socket.socket()
+                t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                t.bind((addr, port))
+                t.listen(64)
+                keep.append(t)
+                threading.Thread(target=tcp_filter, args=(t, upstream, drop),
+                                 daemon=True).start()
             elif mode == "tcp-drop":
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -68,10 +68,7 @@
 #                               WORLD_NS_ADDR); a zone whose ns= is not
 #                               nsd is only delegated, never served (use
 #                               it with world_blackhole for a dead name
-#                               server). via=ADDR: nsd serves the zone,
-#                               but its NS glue is ADDR (something in
-#                               front of nsd, e.g. world_blackhole
-#                               dnsfilter)
+#                               server)
 #   world_rr NAME TYPE RDATA... add "NAME 300 IN TYPE RDATA" to the deepest
 #                               declared zone holding NAME ("*.d.example"
 #                               for a wildcard)
@@ -99,11 +96,7 @@
 #                               udp:ADDR:PORT (reads and drops),
 #                               tcp-drop:ADDR:PORT (SYNs get no answer)
 #                               or tcp-silent:ADDR:PORT (accepts, never
-#                               speaks), or
-#                               dnsfilter:ADDR:53:UPADDR:53:QTYPE,...
-#                               (drops the queries of those types, passes
-#                               the others on to UPADDR: with via=, a
-#                               broken name server in front of nsd)
+#                               speaks)
 #   world_start                 build and sign the zones, start nsd and
 #                               unbound (waits until unbound answers with
 #                               AD for the root), nginx (when a site was
@@ -340,7 +333,7 @@ world_init() {
 # ---------------------------------------------------------------- DNS
 
 world_zone() {
-    local z a signed=1 ns=$WORLD_NS_ADDR via=""
+    local z a signed=1 ns=$WORLD_NS_ADDR
     z=$(world__zone "$1") || return 2
     shift
     [ "$z" = . ] && { world__err "the root is declared by world_init"; return 2; }
@@ -349,11 +342,10 @@ world_zone() {
         unsigned) signed=0 ;;
         signed) signed=1 ;;
         ns=*) ns=${a#ns=} ;;
-        via=*) via=${a#via=} ;;
         *) world__err "world_zone: unknown option '$a'"; return 2 ;;
         esac
     done
-    printf 'signed=%s\nns=%s\nglue=%s\n' "$signed" "$ns" "${via:-$ns}" > "$W/dns/decl/$z"
+    printf 'signed=%s\nns=%s\n' "$signed" "$ns" > "$W/dns/decl/$z"
     : >> "$W/dns/body/$z"
 }
 
@@ -410,7 +402,7 @@ world__build_zones() {
         [ "$c" = . ] && continue
         {
             printf '%s. IN NS ns.%s.\n' "$c" "$c"
-            printf 'ns.%s. IN A %s\n' "$c" "$(world__decl "$c" glue)"
+            printf 'ns.%s. IN A %s\n' "$c" "$(world__decl "$c" ns)"
             if [ "$(world__decl "$c" signed)" = 1 ]; then
                 grep -v '^;' "$W/dns/keys/$(cat "$W/dns/keys/$c.ksk").ds"
             fi
@@ -418,7 +410,7 @@ world__build_zones() {
     done
     for z in $(world__zones); do
         zf=$(world__zf "$z")
-        ns=$(world__decl "$z" glue 2>/dev/null) || ns=$(world__decl "$z" ns)
+        ns=$(world__decl "$z" ns)
         [ "$z" = . ] && soa_ns=ns. || soa_ns=ns.$z.
         f=$W/dns/zones/$zf.zone
         {
