@@ -7,17 +7,20 @@
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <unbound.h>
 
 #include "dane.h"
 #include "dnsfetch.h"
+#include "log.h"
 
 struct query {
 	struct dane_batch *b;
 	struct lk_answer *ans;
 	int async_id;
 	int done;
+	int sent; /* asked (again, after a switch to recursion) */
 };
 
 /* one of a host's two queries (A, AAAA) */
@@ -43,6 +46,12 @@ struct host {
 struct dane_batch {
 	struct ub_ctx *ctx;
 	int ctx_err; /* the resolver could not be set up */
+	const char *ta;	     /* the trust anchor file */
+	int probing;	     /* the probe of the system resolver is out */
+	int probe_id;
+	int to_recurse;	     /* the probe found no signatures: recurse */
+	int recursing;	     /* from the root hints, not through resolv.conf */
+	struct dns_host wait; /* every host, while the probe is out */
 	struct query *q;
 	size_t n;
 	struct host **hosts;
@@ -50,6 +59,8 @@ struct dane_batch {
 	int pending;	  /* every query: the descriptor is polled */
 	int pending_dane; /* OPENPGPKEY queries: dane_pending() */
 };
+
+static void host_ask(struct dane_batch *b, struct host *h);
 
 /* The host's state from what its queries said so far: usable as soon
  * as one brings an address (an AAAA query that a broken server drops
@@ -175,6 +186,14 @@ dane_host(struct dane_batch *b, const char *name)
 				    : "not a host name (letters, digits, hyphens)");
 		return (int)(b->nhosts - 1);
 	}
+	host_ask(b, h);
+	return (int)(b->nhosts - 1);
+}
+
+/* Ask for the addresses (A, AAAA) of host h. */
+static void
+host_ask(struct dane_batch *b, struct host *h)
+{
 	for (int k = 0; k < 2; k++) {
 		struct hostq *q = &h->q[k];
 
@@ -188,7 +207,6 @@ dane_host(struct dane_batch *b, const char *name)
 		}
 	}
 	host_settle(h);
-	return (int)(b->nhosts - 1);
 }
 
 const struct dns_host *
@@ -196,6 +214,8 @@ dane_host_get(const struct dane_batch *b, int h)
 {
 	if (b == NULL || h < 0 || (size_t)h >= b->nhosts)
 		return NULL;
+	if (b->probing && b->hosts[h]->q[0].rrtype != 0)
+		return &b->wait;
 	return &b->hosts[h]->out;
 }
 
@@ -256,6 +276,128 @@ out:
 		ub_resolve_free(res);
 }
 
+/* A resolving context: through FWD ("ADDR@PORT"), through resolv.conf
+ * (FWD NULL, RECURSE 0), or from the root servers (RECURSE 1: the root
+ * hints of Debian's dns-root-data where installed, else libunbound's
+ * own); DNSSEC validated from the trust anchor TA in every case. */
+static struct ub_ctx *
+ctx_new(const char *fwd, int recurse, const char *ta, int *err)
+{
+	struct ub_ctx *c = ub_ctx_create();
+
+	if (c == NULL) {
+		*err = UB_NOMEM;
+		return NULL;
+	}
+	/* .test (RFC 6761) is a built-in local zone of unbound; let it through
+	 * to the configured servers */
+	ub_ctx_set_option(c, "local-zone:", "test. transparent");
+	ub_ctx_set_option(c, "do-not-query-localhost:", "no");
+	/* as a library unbound keeps 16 queries in flight; every recipient
+	 * needs up to four (OPENPGPKEY, then A and AAAA of a WKD host), all
+	 * at once */
+	ub_ctx_set_option(c, "outgoing-range:", "512");
+	ub_ctx_set_option(c, "num-queries-per-thread:", "1024");
+	if (recurse)
+		*err = access(PS_ROOT_HINTS, R_OK) == 0
+			       ? ub_ctx_set_option(c, "root-hints:", PS_ROOT_HINTS)
+			       : 0;
+	else if (fwd != NULL)
+		*err = ub_ctx_set_fwd(c, fwd);
+	else
+		*err = ub_ctx_resolvconf(c, NULL);
+	if (*err == 0)
+		*err = ub_ctx_add_ta_file(c, ta);
+	if (*err == 0)
+		*err = ub_ctx_async(c, 0);
+	return c;
+}
+
+#define DNS_RR_DNSKEY 48
+
+/* The answer to the probe of the system resolver: the root's DNSKEY
+ * came back, but not validated. A resolver (or a box between here and
+ * it) that drops DNSSEC records makes every answer bogus, signed zone or
+ * not: recurse from the root instead. */
+static void
+probe_answer(void *arg, int err, struct ub_result *res)
+{
+	struct dane_batch *b = arg;
+
+	b->probing = 0;
+	b->pending--;
+	if (err == 0 && res != NULL && res->bogus && res->rcode == 0 && res->havedata)
+		b->to_recurse = 1;
+	if (res != NULL)
+		ub_resolve_free(res);
+}
+
+static void
+dane_ask(struct dane_batch *b, struct query *q)
+{
+	q->done = 0;
+	q->sent = 1;
+	b->pending++;
+	b->pending_dane++;
+	if (ub_resolve_async(b->ctx, q->ans->url, DNS_RR_OPENPGPKEY, 1, q, answer,
+			     &q->async_id) != 0) {
+		q->done = 1;
+		b->pending--;
+		b->pending_dane--;
+		snprintf(q->ans->why, sizeof(q->ans->why), "query not sent");
+	}
+}
+
+/* Everything asked so far is asked again from the root servers; what
+ * the system resolver answered is forgotten. */
+static void
+recurse_from_root(struct dane_batch *b)
+{
+	int err = 0;
+	struct ub_ctx *c = ctx_new(NULL, 1, b->ta, &err);
+
+	b->to_recurse = 0;
+	if (c == NULL || err != 0) {
+		if (c != NULL)
+			ub_ctx_delete(c);
+		log_warnx("the system resolver (/etc/resolv.conf) answers without DNSSEC "
+			  "signatures, and asking the root servers could not be set up: %s",
+			  ub_strerror(err));
+		return;
+	}
+	log_warnx("the system resolver (/etc/resolv.conf) answers without DNSSEC signatures: "
+		  "looking up from the root servers instead");
+	ub_ctx_delete(b->ctx);
+	b->ctx = c;
+	b->recursing = 1;
+	b->pending = b->pending_dane = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct lk_answer *a = b->q[i].ans;
+
+		if (a == NULL || !b->q[i].sent)
+			continue;
+		a->res = LK_TEMPFAIL;
+		a->dnssec = DNSSEC_UNKNOWN;
+		a->insecure = 0;
+		a->ttl = 0;
+		buf_reset(&a->data);
+		snprintf(a->why, sizeof(a->why), "asked again from the root servers");
+		dane_ask(b, &b->q[i]);
+	}
+	for (size_t i = 0; i < b->nhosts; i++) {
+		struct host *h = b->hosts[i];
+
+		if (h->q[0].rrtype == 0)
+			continue; /* an address literal or a bad name: not asked */
+		memset(h->q, 0, sizeof(h->q));
+		h->naddr = 0;
+		memset(&h->out, 0, sizeof(h->out));
+		h->out.state = HOST_PENDING;
+		h->out.dnssec = DNSSEC_UNKNOWN;
+		host_ask(b, h);
+	}
+}
+
 struct dane_batch *
 dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 	   struct lk_answer *out, const unsigned char *skip_dane)
@@ -268,30 +410,27 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 		if (skip_dane == NULL || !skip_dane[i])
 			lk_answer_init(&out[i], SRC_DANE, "resolver not started");
 	if (b == NULL || (b->q = calloc(n ? n : 1, sizeof(*b->q))) == NULL ||
-	    (b->ctx = ub_ctx_create()) == NULL) {
+	    (b->ctx = ctx_new(o->forwarder, 0, ta, &err)) == NULL) {
 		if (b != NULL)
 			free(b->q);
 		free(b);
 		return NULL;
 	}
 	b->n = n;
-	/* .test (RFC 6761) is a built-in local zone of unbound; let it through
-	 * to the configured servers */
-	ub_ctx_set_option(b->ctx, "local-zone:", "test. transparent");
-	ub_ctx_set_option(b->ctx, "do-not-query-localhost:", "no");
-	/* as a library unbound keeps 16 queries in flight; every recipient
-	 * needs up to four (OPENPGPKEY, then A and AAAA of a WKD host), all
-	 * at once */
-	ub_ctx_set_option(b->ctx, "outgoing-range:", "512");
-	ub_ctx_set_option(b->ctx, "num-queries-per-thread:", "1024");
-	if (o->forwarder != NULL)
-		err = ub_ctx_set_fwd(b->ctx, o->forwarder);
-	else
-		err = ub_ctx_resolvconf(b->ctx, NULL);
-	if (err == 0)
-		err = ub_ctx_add_ta_file(b->ctx, ta);
-	if (err == 0)
-		err = ub_ctx_async(b->ctx, 0);
+	b->ta = ta;
+	if (err == 0 && o->forwarder == NULL) {
+		/* the system resolver: is it one that passes DNSSEC on? Until
+		 * it says, no answer is final (validating anything needs the
+		 * root's key first, so this costs no round trip) */
+		b->wait.state = HOST_PENDING;
+		b->wait.dnssec = DNSSEC_UNKNOWN;
+		snprintf(b->wait.why, sizeof(b->wait.why), "waiting for the resolver's DNSSEC");
+		if (ub_resolve_async(b->ctx, ".", DNS_RR_DNSKEY, 1, b, probe_answer,
+				     &b->probe_id) == 0) {
+			b->probing = 1;
+			b->pending++;
+		}
+	}
 	b->ctx_err = err != 0;
 	for (size_t i = 0; i < n; i++) {
 		b->q[i].b = b;
@@ -311,16 +450,7 @@ dane_start(char *const *addrs, size_t n, const struct dane_opts *o,
 			snprintf(out[i].why, sizeof(out[i].why), "no domain to look up");
 			continue;
 		}
-		b->q[i].done = 0;
-		b->pending++;
-		b->pending_dane++;
-		if (ub_resolve_async(b->ctx, out[i].url, DNS_RR_OPENPGPKEY, 1, &b->q[i],
-				     answer, &b->q[i].async_id) != 0) {
-			b->q[i].done = 1;
-			b->pending--;
-			b->pending_dane--;
-			snprintf(out[i].why, sizeof(out[i].why), "query not sent");
-		}
+		dane_ask(b, &b->q[i]);
 	}
 	return b;
 }
@@ -334,7 +464,7 @@ dane_fd(const struct dane_batch *b)
 int
 dane_pending(const struct dane_batch *b)
 {
-	return b != NULL ? b->pending_dane : 0;
+	return b != NULL ? b->pending_dane + b->probing : 0;
 }
 
 void
@@ -342,6 +472,8 @@ dane_process(struct dane_batch *b)
 {
 	if (b != NULL && b->pending > 0)
 		ub_process(b->ctx);
+	if (b != NULL && b->to_recurse)
+		recurse_from_root(b);
 }
 
 void

@@ -38,6 +38,8 @@
 #include "lookup.h"
 
 #define PS_ROOT_ANCHOR "/usr/share/dns/root.key"
+/* where a resolver that recurses itself starts (Debian: dns-root-data) */
+#define PS_ROOT_HINTS "/usr/share/dns/root.hints"
 
 struct dane_opts {
 	const char *forwarder;	  /* "ADDR@PORT" or NULL: resolv.conf */

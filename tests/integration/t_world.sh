@@ -356,6 +356,27 @@ submit 13d r13@memory.example "$C13"
 judge 13d r13@memory.example encrypted r13 &&
 	ok "row 13d pin without domain memory: the server broke, the pinned key is used: encrypted, exit $RC, ${MS} ms"
 
+# 18: the system resolver (/etc/resolv.conf) is a forwarder that knows
+# nothing of DNSSEC (as some home routers are): its answers come without
+# signatures. Validating through it fails for every name, signed or not;
+# postseal resolves from the root servers itself (root hints) instead,
+# and mail goes where it would have gone.
+STRIP=127.0.0.5
+world_blackhole "dnsstrip:$STRIP:53:$WORLD_RESOLVER:53" || exit 99
+printf 'nameserver %s\n' "$STRIP" > "$W/etc/resolv.conf" # the bind mount's source, in place
+submit 18a r1@advanced.example "$W/cache/18"
+judge 18a r1@advanced.example encrypted r1 &&
+	ok "row 18a resolver strips DNSSEC: WKD in a signed domain: encrypted, exit $RC, ${MS} ms"
+submit 18b r4@dane.example "$W/cache/18"
+judge 18b r4@dane.example encrypted r4 &&
+	ok "row 18b resolver strips DNSSEC: DANE in a signed domain: encrypted, exit $RC, ${MS} ms"
+submit 18c r5@mailonly.example "$W/cache/18"
+judge 18c r5@mailonly.example plaintext &&
+	ok "row 18c resolver strips DNSSEC: a mail-only unsigned domain: plaintext, exit $RC, ${MS} ms"
+grep -q '^dnsstrip: ' "$W"/run/bh.*.log ||
+	bad 18 "postseal did not ask the resolver that strips DNSSEC"
+printf 'nameserver %s\n' "$WORLD_RESOLVER" > "$W/etc/resolv.conf"
+
 for h in "$W"/cache/*/postseal/gnupg; do
 	[ -d "$h" ] && gpgconf --homedir "$h" --kill all >/dev/null 2>&1
 done

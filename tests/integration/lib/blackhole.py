@@ -23,6 +23,12 @@ that know only the record types of their day); everything else, and its
 answer, is passed on. Each dropped query is logged as "dnsfilter:
 dropped a query of type QTYPE for NAME" on stdout.
 
+or dnsstrip:ADDR:PORT:UPADDR:UPPORT, a forwarder that knows nothing of
+DNSSEC in front of a resolver that does (as some home routers and old
+forwarders are): the DO bit of every query's EDNS record is cleared
+before it is passed on, so no signatures come back, and the AD bit of
+every answer is cleared. Each query is logged as "dnsstrip: NAME TYPE".
+
 When every socket is ready, FILE (if given) gets one line per SPEC. Runs
 until killed (SIGTERM). Exit 1 when a socket cannot be set up.
 """
@@ -50,19 +56,72 @@ def question(msg):
     return ".".join(labels) + ".", int.from_bytes(msg[i + 1:i + 3], "big")
 
 
-def dropped(msg, drop):
-    """Whether the filter drops this query (and logs it)."""
-    q = question(msg)
-    if q is None:
-        return True
-    name, qtype = q
-    if qtype == drop[0] and (name == drop[1] or name.endswith("." + drop[1])):
-        print(f"dnsfilter: dropped a query of type {qtype} for {name}", flush=True)
-        return True
-    return False
+class Filter:
+    """dnsfilter: drops the queries of one type below one name."""
+
+    def __init__(self, qtype, suffix):
+        self.qtype, self.suffix = qtype, suffix
+
+    def query(self, msg):
+        """The query to pass on, or None to drop it (logged)."""
+        q = question(msg)
+        if q is None:
+            return None
+        name, qtype = q
+        if qtype == self.qtype and (name == self.suffix or name.endswith("." + self.suffix)):
+            print(f"dnsfilter: dropped a query of type {qtype} for {name}", flush=True)
+            return None
+        return msg
+
+    def answer(self, msg):
+        return msg
 
 
-def dns_filter(sel, s, upstream, drop):
+def skip_name(msg, i):
+    """The offset after the (possibly compressed) name at i."""
+    while i < len(msg):
+        n = msg[i]
+        if n == 0:
+            return i + 1
+        if n & 0xC0 == 0xC0:
+            return i + 2
+        i += 1 + n
+    raise ValueError("name runs past the end")
+
+
+class Strip:
+    """dnsstrip: no DO bit in queries, no AD bit in answers."""
+
+    def query(self, msg):
+        q = question(msg)
+        if q is None:
+            return None
+        print(f"dnsstrip: {q[0]} {q[1]}", flush=True)
+        msg = bytearray(msg)
+        try:
+            counts = [int.from_bytes(msg[k:k + 2], "big") for k in (4, 6, 8, 10)]
+            i = 12
+            for _ in range(counts[0]):
+                i = skip_name(msg, i) + 4
+            for _ in range(sum(counts[1:])):
+                i = skip_name(msg, i)
+                rtype = int.from_bytes(msg[i:i + 2], "big")
+                if rtype == 41:  # OPT: TTL = ext-rcode, version, flags
+                    msg[i + 6] &= 0x7F  # DO
+                i += 10 + int.from_bytes(msg[i + 8:i + 10], "big")
+        except (ValueError, IndexError):
+            return None
+        return bytes(msg)
+
+    def answer(self, msg):
+        if len(msg) < 4:
+            return msg
+        msg = bytearray(msg)
+        msg[3] &= ~0x20 & 0xFF  # AD
+        return bytes(msg)
+
+
+def dns_filter(sel, s, upstream, rule):
     """One query over UDP: drop it, or pass it on through a socket of its
     own, whose answer goes back to the client (the upstream, nsd, answers
     every query it gets, so no socket waits for ever)."""
@@ -70,7 +129,8 @@ def dns_filter(sel, s, upstream, drop):
         msg, client = s.recvfrom(65536)
     except OSError:
         return
-    if dropped(msg, drop):
+    msg = rule.query(msg)
+    if msg is None:
         return
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -79,7 +139,7 @@ def dns_filter(sel, s, upstream, drop):
     except OSError:
         u.close()
         return
-    sel.register(u, selectors.EVENT_READ, ("reply", s, client))
+    sel.register(u, selectors.EVENT_READ, ("reply", s, client, rule))
 
 
 def read_exact(c, n):
@@ -92,7 +152,7 @@ def read_exact(c, n):
     return b
 
 
-def tcp_conn(c, upstream, drop):
+def tcp_conn(c, upstream, rule):
     """DNS over TCP, one connection: each query (2-octet length, message)
     is dropped or sent to the upstream over a connection of its own, and
     the answer written back. A dropped query gets no answer; the client
@@ -103,27 +163,29 @@ def tcp_conn(c, upstream, drop):
             msg = n and read_exact(c, int.from_bytes(n, "big"))
             if not msg:
                 return
-            if dropped(msg, drop):
+            msg = rule.query(msg)
+            if msg is None:
                 continue
             try:
                 with socket.create_connection(upstream, timeout=10) as u:
-                    u.sendall(n + msg)
+                    u.sendall(len(msg).to_bytes(2, "big") + msg)
                     ln = read_exact(u, 2)
                     ans = ln and read_exact(u, int.from_bytes(ln, "big"))
                 if not ans:
                     return
-                c.sendall(ln + ans)
+                ans = rule.answer(ans)
+                c.sendall(len(ans).to_bytes(2, "big") + ans)
             except OSError:
                 return
 
 
-def tcp_filter(t, upstream, drop):
+def tcp_filter(t, upstream, rule):
     while True:
         try:
             c, _ = t.accept()
         except OSError:
             return
-        threading.Thread(target=tcp_conn, args=(c, upstream, drop), daemon=True).start()
+        threading.Thread(target=tcp_conn, args=(c, upstream, rule), daemon=True).start()
 
 
 def main(argv):
@@ -148,7 +210,10 @@ def main(argv):
             port = int(port)
             if mode == "dnsfilter":
                 upstream = (rest[0], int(rest[1]))
-                drop = (int(rest[2]), rest[3].lower().rstrip(".") + ".")
+                rule = Filter(int(rest[2]), rest[3].lower().rstrip(".") + ".")
+            elif mode == "dnsstrip":
+                upstream = (rest[0], int(rest[1]))
+                rule = Strip()
             elif rest:
                 raise ValueError
         except (ValueError, IndexError):
@@ -159,16 +224,16 @@ def main(argv):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.bind((addr, port))
                 sel.register(s, selectors.EVENT_READ, "udp")
-            elif mode == "dnsfilter":
+            elif mode in ("dnsfilter", "dnsstrip"):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.bind((addr, port))
-                sel.register(s, selectors.EVENT_READ, ("filter", upstream, drop))
+                sel.register(s, selectors.EVENT_READ, ("filter", upstream, rule))
                 t = socket.socket()
                 t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 t.bind((addr, port))
                 t.listen(64)
                 keep.append(t)
-                threading.Thread(target=tcp_filter, args=(t, upstream, drop),
+                threading.Thread(target=tcp_filter, args=(t, upstream, rule),
                                  daemon=True).start()
             elif mode == "tcp-drop":
                 s = socket.socket()
@@ -215,7 +280,7 @@ def main(argv):
                 dns_filter(sel, s, key.data[1], key.data[2])
             elif isinstance(key.data, tuple) and key.data[0] == "reply":
                 try:
-                    data = s.recv(65536)
+                    data = key.data[3].answer(s.recv(65536))
                     key.data[1].sendto(data, key.data[2])
                 except OSError:
                     pass

@@ -5,7 +5,7 @@
 # ca-file, connect-to, dns-forwarder or trust-anchor. Source it from a
 # bash test; it re-executes the test in a private network and mount
 # namespace, where port 53, port 443 and all of 127.0.0.0/8 belong to the
-# test, and where three system files are replaced by bind mounts that only
+# test, and where four system files are replaced by bind mounts that only
 # the test's processes see (the host is never touched):
 #
 #   /etc/resolv.conf                    "nameserver 127.0.0.1"
@@ -13,6 +13,9 @@
 #                                       Debian dns-root-data's format; what
 #                                       postseal's libunbound and unbound
 #                                       trust)
+#   /usr/share/dns/root.hints           the test root's name server (what
+#                                       a resolver that recurses itself
+#                                       starts from)
 #   /etc/ssl/certs/ca-certificates.crt  the system bundle + the test CA
 #
 # In that namespace:
@@ -47,7 +50,7 @@
 #
 #   world_check                 root, the programs (nsd, unbound,
 #                               ldnsutils, nginx, openssl, gpg, python3,
-#                               ip, unshare) and the three files to
+#                               ip, unshare) and the four files to
 #                               replace exist; 77 when not, but 1 when a
 #                               program or file is missing under CI=true
 #   world_enter SCRIPT [ARG...] unless WORLD_NS=1: re-execute
@@ -96,7 +99,9 @@
 #                               udp:ADDR:PORT (reads and drops),
 #                               tcp-drop:ADDR:PORT (SYNs get no answer)
 #                               or tcp-silent:ADDR:PORT (accepts, never
-#                               speaks)
+#                               speaks), or dnsfilter:/dnsstrip: (DNS
+#                               proxies that drop some queries, or strip
+#                               DNSSEC; see blackhole.py)
 #   world_start                 build and sign the zones, start nsd and
 #                               unbound (waits until unbound answers with
 #                               AD for the root), nginx (when a site was
@@ -188,6 +193,7 @@ WORLD_ALG=${WORLD_ALG:-ECDSAP256SHA256}
 # the files replaced inside the namespace
 WORLD_SYS_RESOLV=/etc/resolv.conf
 WORLD_SYS_ROOTKEY=/usr/share/dns/root.key
+WORLD_SYS_ROOTHINTS=/usr/share/dns/root.hints
 WORLD_SYS_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 world__err() { printf 'world.sh: %s\n' "$*" >&2; }
@@ -201,7 +207,7 @@ world_check() {
         "$NG_NGINX" "$NG_OPENSSL" gpg gpgconf "$WORLD_PY" ip unshare mount umount; do
         command -v "$p" >/dev/null 2>&1 || missing="$missing ${p##*/}"
     done
-    for f in "$WORLD_SYS_RESOLV" "$WORLD_SYS_ROOTKEY" "$WORLD_SYS_BUNDLE"; do
+    for f in "$WORLD_SYS_RESOLV" "$WORLD_SYS_ROOTKEY" "$WORLD_SYS_ROOTHINTS" "$WORLD_SYS_BUNDLE"; do
         [ -f "$f" ] || missing="$missing $f"
     done
     [ -z "$missing" ] && return 0
@@ -920,9 +926,9 @@ world__mount() {
     # (the system bundle's last line may lack its newline)
     [ -z "$(tail -c 1 "$WORLD_BUNDLE")" ] || echo >> "$WORLD_BUNDLE"
     cat "$WORLD_CA" >> "$WORLD_BUNDLE" || return 1
-    chmod 644 "$W/etc/resolv.conf" "$WORLD_BUNDLE" "$WORLD_ROOT_KEY"
+    chmod 644 "$W/etc/resolv.conf" "$WORLD_BUNDLE" "$WORLD_ROOT_KEY" "$W/dns/root.hints"
     for src in "$W/etc/resolv.conf:$WORLD_SYS_RESOLV" "$WORLD_ROOT_KEY:$WORLD_SYS_ROOTKEY" \
-        "$WORLD_BUNDLE:$WORLD_SYS_BUNDLE"; do
+        "$W/dns/root.hints:$WORLD_SYS_ROOTHINTS" "$WORLD_BUNDLE:$WORLD_SYS_BUNDLE"; do
         dst=${src#*:} src=${src%%:*}
         mount --bind "$src" "$dst" || { world__err "cannot bind-mount $src on $dst"; return 1; }
         echo "$dst" >> "$W/run/mounts"
