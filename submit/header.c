@@ -213,12 +213,13 @@ ap_atext(unsigned char c)
 	       c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* white space, folding and (nested) comments; -1 on an unclosed comment
- * or hostile nesting */
+/* white space, folding and (nested) comments; -1 on an unclosed comment.
+ * Nesting has no limit of its own (RFC 5322 3.2.2; Postfix reads 200
+ * deep): it is a count, bounded by the header's size, not a recursion. */
 static int
 ap_cfws(struct ap *a)
 {
-	int depth = 0;
+	size_t depth = 0;
 
 	while (a->pos < a->len) {
 		char c = a->p[a->pos];
@@ -227,10 +228,9 @@ ap_cfws(struct ap *a)
 			a->pos += 2;
 			continue;
 		}
-		if (c == '(') {
-			if (++depth > 32)
-				return -1;
-		} else if (c == ')' && depth > 0)
+		if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
 			depth--;
 		else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n')
 			return 0;

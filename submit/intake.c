@@ -37,6 +37,7 @@ struct intake {
 	struct buf line; /* header line being assembled */
 	char carry[2];	/* body bytes held back: maybe a "." line */
 	size_t ncarry;
+	size_t crs;	/* a run of CRs held back: maybe a line ending */
 	char *why;
 	size_t whylen;
 };
@@ -195,6 +196,65 @@ feed(struct intake *in, const char *p, size_t n)
 	return PS_OK;
 }
 
+/* The held-back run of CRs, now that the next byte is known: before a
+ * LF it is one CR of a CRLF, anywhere else it is data. */
+static enum ps_status
+cr_run_flush(struct intake *in, int before_lf)
+{
+	static const char crs[64] = "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r"
+				    "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r"
+				    "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r"
+				    "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r";
+	enum ps_status st = PS_OK;
+
+	if (before_lf && in->crs > 1)
+		in->crs = 1;
+	while (in->crs > 0 && st == PS_OK && !in->done) {
+		size_t k = in->crs < sizeof(crs) ? in->crs : sizeof(crs);
+
+		st = feed(in, crs, k);
+		in->crs -= k;
+	}
+	in->crs = 0;
+	return st;
+}
+
+/* Every CR before a line's LF belongs to the line ending, as Postfix's
+ * sendmail reads its input: "Subject: x\r\r\n" arrives as "Subject: x",
+ * "\r\r\n" is the empty line that ends the header and ".\r\r\n" a dot
+ * line. Such a run is read as one CR, so that postseal's reading (the
+ * header/body boundary, the protected header) is the MTA's. A run may
+ * span read() chunks: it is counted until the next byte says. */
+static enum ps_status
+feed_text(struct intake *in, const char *p, size_t n)
+{
+	enum ps_status st;
+	size_t pos = 0, start = 0;
+
+	while (pos < n && !in->done) {
+		if (p[pos] != '\r') {
+			if (in->crs > 0) {
+				if ((st = cr_run_flush(in, p[pos] == '\n')) != PS_OK)
+					return st;
+			}
+			pos++;
+			continue;
+		}
+		if (in->crs == 0 && pos > start) {
+			if ((st = feed(in, p + start, pos - start)) != PS_OK)
+				return st;
+		}
+		while (pos < n && p[pos] == '\r') {
+			in->crs++;
+			pos++;
+		}
+		start = pos;
+	}
+	if (pos > start && in->crs == 0 && !in->done)
+		return feed(in, p + start, pos - start);
+	return PS_OK;
+}
+
 enum ps_status
 intake_read(int in_fd, int ignore_dots, const char *spool_dir,
 	    struct message *m, char *why, size_t whylen)
@@ -231,9 +291,12 @@ intake_read(int in_fd, int ignore_dots, const char *spool_dir,
 		}
 		if (r == 0)
 			break;
-		if ((st = feed(&in, chunk, (size_t)r)) != PS_OK)
+		if ((st = feed_text(&in, chunk, (size_t)r)) != PS_OK)
 			goto out;
 	}
+	/* CRs at the very end, without a LF: data */
+	if ((st = cr_run_flush(&in, 0)) != PS_OK)
+		goto out;
 	/* The input may end without a final line ending. */
 	if (!in.done && in.in_header && in.line.len > 0)
 		st = header_line(&in, in.line.data, in.line.len, 0);

@@ -11,13 +11,17 @@
 # The corpus: CPython's email test messages (from the Python that runs
 # here, or Debian's libpython3.11-testsuite), each to a recipient with a
 # key and one without, and again with -t; the shell-script habits of
-# tests/data/differential/habits.sh; and every case directory named in
-# PS_DIFF_CASES (space-separated), or tests/corpus/cases when it exists.
-# A case directory holds NAME.in (standard input) with NAME.args (one
-# argument a line) or NAME.json ({"args": [...]}, cases whose "mode" is
-# not "deliver" are skipped): the hostile-input corpus of issue #13 comes
-# in this way, generated into a directory. PS_DIFF_ONLY=GLOB runs only the
-# cases so named (habits/t-*, cpython/msg_35).
+# tests/data/differential/habits.sh; every deliver case of the
+# hostile-input corpus of issue #13 (tests/corpus/gen.py, generated here
+# as t_corpus does it; its -bs dialogues are left out: their replies have
+# no counterpart to be compared with); and every case directory named in
+# PS_DIFF_CASES (space-separated). A case directory holds NAME.in
+# (standard input) with NAME.args (one argument a line) or NAME.json
+# ({"args": [...]}, cases whose "mode" is not "deliver" are skipped).
+# PS_DIFF_ONLY=GLOB runs only the cases so named (habits/t-*,
+# cpython/msg_35, corpus/addr-*).
+# Prints the messages compared, accepted by both and differing; fails on
+# a difference tests/data/differential/expected does not list.
 . "$SRCDIR/tests/integration/lib/common.sh" || exit 99
 
 # alice and bob have keys (encrypted copies), and dave (a blind one)
@@ -68,10 +72,18 @@ else
 	echo "NOTE: CPython's test_email corpus is not installed; comparing the habits only" >&2
 fi
 
+# the hostile-input corpus of issue #13, generated as t_corpus does it
+# (its sealed cases need a real OpenPGP message to alice); its cases are
+# called corpus/NAME, and its -bs dialogues are not compared (see
+# differential.py)
+printf 'The real secret.\n' | gpg --batch -q --trust-model always --armor \
+	--encrypt -r alice@example.org > "$T/real.asc" 2>/dev/null || fail "gpg --encrypt"
+python3 "$TESTS/corpus/gen.py" "$C/corpus" --armor "$T/real.asc" > /dev/null || fail "gen.py"
+
 dirs=("$C/habits")
 [ -n "$pydata" ] && dirs+=("$C/cpython" "$C/cpython-t")
+dirs+=("$C/corpus")
 extra=${PS_DIFF_CASES:-}
-[ -z "$extra" ] && [ -d "$TESTS/corpus/cases" ] && extra=$TESTS/corpus/cases
 for d in $extra; do
 	[ -d "$d" ] || fail "PS_DIFF_CASES: no directory $d"
 	dirs+=("$d")

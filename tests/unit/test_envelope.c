@@ -258,6 +258,30 @@ address_lists(void **state)
 	assert_int_equal(ngot, 0);
 }
 
+/* Comments nest without a limit (RFC 5322 3.2.2), and Postfix reads 200
+ * deep: the nesting is a count, not a recursion (t_differential, case
+ * corpus/addr-comment-deep). An unclosed one is still an error. */
+static void
+deep_comments(void **state)
+{
+	char v[1024];
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(v, sizeof(v), "carol@example.com ");
+	for (int i = 0; i < 200; i++)
+		v[n++] = '(';
+	v[n++] = 'x';
+	for (int i = 0; i < 200; i++)
+		v[n++] = ')';
+	v[n] = '\0';
+	assert_int_equal(parse(v), PS_OK);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0], "carol@example.com");
+	v[n - 1] = '\0';
+	assert_int_equal(parse(v), PS_DATAERR);
+}
+
 static void
 sender(void **state)
 {
@@ -362,6 +386,7 @@ main(void)
 		cmocka_unit_test_teardown(header_checks, teardown),
 		cmocka_unit_test_teardown(sender, teardown),
 		cmocka_unit_test(address_lists),
+		cmocka_unit_test(deep_comments),
 		cmocka_unit_test(too_many),
 		cmocka_unit_test_teardown(plan_partition, teardown),
 	};

@@ -127,6 +127,60 @@ dot_across_chunks(void **state)
 	free(in);
 }
 
+/* Every CR before a line's LF is part of the line ending, as Postfix's
+ * sendmail reads it: "Subject: x\r\r\n" is "Subject: x", "\r\r\n" the
+ * empty line that ends the header, ".\r\r\n" the end of the input. A run
+ * of CRs anywhere else is data. (t_differential, case corpus/hdr-bare-cr-eol) */
+static void
+cr_runs_before_lf(void **state)
+{
+	size_t vlen;
+	const char *v;
+	char *b;
+
+	(void)state;
+	assert_int_equal(TAKE("From: s@example.com\nSubject: x\r\r\n\r\r\nbody\r\r\r\n", 1),
+			 PS_OK);
+	assert_int_equal(m.hdr.n, 2);
+	v = header_value(&m.hdr, 1, &vlen);
+	assert_int_equal(vlen, 2);
+	assert_memory_equal(v, " x", 2);
+	assert_string_equal(b = body(), "body\r\n");
+	free(b);
+	/* not before a LF: kept */
+	assert_int_equal(TAKE("Subject: a\n\nx\r\ry\r \r\n", 1), PS_OK);
+	assert_string_equal(b = body(), "x\r\ry\r \r\n");
+	free(b);
+	/* a dot line, without -i */
+	assert_int_equal(TAKE("Subject: a\n\none\n.\r\r\nafter\n", 0), PS_OK);
+	assert_string_equal(b = body(), "one\n");
+	free(b);
+	/* a run at the end of the input, without a LF: data */
+	assert_int_equal(TAKE("Subject: a\n\nz\r\r", 1), PS_OK);
+	assert_string_equal(b = body(), "z\r\r");
+	free(b);
+}
+
+/* A run of CRs split across read() chunks is still one line ending. */
+static void
+cr_run_across_chunks(void **state)
+{
+	size_t n = PS_IO_CHUNK + 64, pos, hl = strlen("Subject: a\n\n");
+	char *in = malloc(n), *b;
+
+	(void)state;
+	memcpy(in, "Subject: a\n\n", hl);
+	memset(in + hl, 'x', PS_IO_CHUNK - 2 - hl);
+	pos = PS_IO_CHUNK - 2;
+	memcpy(in + pos, "\r\r\r\r\nend\n", 9);
+	assert_int_equal(take(in, pos + 9, 1), PS_OK);
+	assert_int_equal((size_t)m.body_len, pos - hl + 2 + 4);
+	b = body();
+	assert_memory_equal(b + pos - hl, "\r\nend\n", 6);
+	free(b);
+	free(in);
+}
+
 static void
 nul_bytes(void **state)
 {
@@ -351,6 +405,8 @@ main(void)
 		cmocka_unit_test_teardown(folded_fields, teardown),
 		cmocka_unit_test_teardown(dot_ends_message, teardown),
 		cmocka_unit_test_teardown(dot_across_chunks, teardown),
+		cmocka_unit_test_teardown(cr_runs_before_lf, teardown),
+		cmocka_unit_test_teardown(cr_run_across_chunks, teardown),
 		cmocka_unit_test_teardown(nul_bytes, teardown),
 		cmocka_unit_test_teardown(no_header, teardown),
 		cmocka_unit_test_teardown(uucp_from_line, teardown),

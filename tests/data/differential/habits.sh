@@ -62,6 +62,9 @@ printf 'Subject: latin1 caf\xe9\n\nbody \xe9\n' | habit latin1-subject -i -- "${
 printf 'From: s@example.com\r\nSubject: crlf\r\n\r\nline 1\r\nline 2\r\n' | habit crlf -i -- "${two[@]}"
 printf 'From: s@example.com\r\nSubject: mixed\n\r\nline 1\nline 2\r\nline 3\n' | habit crlf-lf-mixed -i -- "${two[@]}"
 printf 'Subject: stray cr\n\nline 1\rstill line 1\n' | habit stray-cr-body -i -- "${two[@]}"
+# a file written with CRLF, passed through a tool that added another CR
+printf 'From: s@example.com\nSubject: x\r\r\n\r\r\nline 1\r\r\n.\r\r\nafter\n' |
+	habit cr-cr-lf -- "${two[@]}"
 printf 'Subject: no final newline\n\nlast line' | habit no-final-newline -i -- "${two[@]}"
 printf 'Subject: trailing blanks  \n\nline   \n\t\n' | habit trailing-blanks -i -- "${two[@]}"
 
