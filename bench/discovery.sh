@@ -6,7 +6,9 @@
 #      delayed by 100 ms: postseal-keyfetch for all 20 at once, next to one
 #      address alone, to gpg --locate-keys and to the 20 looked up one
 #      after another.
-#      Target: all 20 within 1.5x one lookup's time.
+#      Target: all 20 within 1.5x one lookup's time (issue #2); and no
+#      worse than the 1.28x measured in the lab before the bench moved
+#      into the test world (issue #11).
 #   3b. a 10 KB submission whose recipient's key is in postseal's cache
 #      (found earlier by discovery), next to one whose key is in the local
 #      keyring and to raw gpg. Target: the cache costs no more.
@@ -427,6 +429,7 @@ all_med=$(med all) one_med=$(med one)
 [ -n "$all_med" ] && [ -n "$one_med" ] || die "no run found every key (all: $(nfail all), one: $(nfail one) failed)"
 r_all=$(ratio "$all_med" "$one_med")
 met3=$(awk -v a="$all_med" -v b="$one_med" 'BEGIN {print (a <= 1.5 * b) ? "met" : "MISSED"}')
+met11=$(awk -v a="$all_med" -v b="$one_med" 'BEGIN {print (a <= 1.28 * b) ? "met" : "MISSED"}')
 fails=0
 for k in all one gpg1 gpgseq seq rawall rawone; do fails=$((fails + $(nfail $k))); done
 
@@ -581,7 +584,10 @@ $cmp
 |---|---|---|
 $rows
 
-Target: all 20 within 1.5x one lookup's time: **$met3** (${r_all}x).$([ "$fails" -gt 0 ] && printf '\nRuns that did not find every key (not counted): %s.' "$fails")$breakdown
+Target: all 20 within 1.5x one lookup's time: **$met3** (${r_all}x).
+Issue #11: no worse than the lab's 1.28x (measured before this scenario
+moved into the test world, with no validation and no system bundle):
+**$met11** (${r_all}x).$([ "$fails" -gt 0 ] && printf '\nRuns that did not find every key (not counted): %s.' "$fails")$breakdown
 
 ## 3b. Submission with a cached key vs a key in the local keyring, and vs raw gpg (scenario 1)
 
