@@ -556,6 +556,22 @@ resolver forgets the domains all the same) the 20 take $(ms "$(med rawall)") and
 one takes $(ms "$(med rawone)"): that much of the time above is work on this machine,
 not waiting for answers."
 fi
+curlso=$(ldd "$T/bin/postseal-net.so" 2>/dev/null | awk '/libcurl/ {print $1; exit}')
+case $curlso in
+libcurl.so.*) curlwhy="libcurl's OpenSSL build ($curlso), which parses the CA bundle once per process" ;;
+libcurl-gnutls*) curlwhy="libcurl's GnuTLS build ($curlso), which parses the whole CA bundle again for every HTTPS connection (configure chose it: no libcurl.so.4 of the OpenSSL build was found)" ;;
+*) curlwhy="an unknown libcurl (${curlso:-none found})" ;;
+esac
+breakdown+="
+
+The network module used $curlwhy. Where the CPU of the 20 at once goes
+(perf record of postseal-keyfetch and its gpg, 2026-12-01, OpenSSL
+build): gpg importing the 20 keys about a third (libgcrypt checking
+their self-signatures), libunbound validating DNSSEC (nettle, GMP) about
+a sixth, TLS handshakes (OpenSSL) about a fifth, the rest the kernel,
+malloc and the dynamic linker. With the GnuTLS build, parsing the
+145-certificate bundle for each connection was half of postseal-keyfetch's
+CPU."
 cat <<EOF
 ## 3. Key discovery: 20 recipients in 20 domains, ${DELAY_MS} ms per answer
 
