@@ -201,7 +201,8 @@ M = [
      "\tif (0) {", 1,
      "auth with tls-verify = no is accepted: the password goes to whoever intercepts", "t_smtp"),
     ("69", "submit/smtp.c", "\tif (need == SMTP_TLS_REQUIRED && !cf->smtp_tls_verify)", "\tif (0)", 1,
-     "with tls-verify = no a tls-required copy goes over unverified TLS", "t_smtp"),
+     "with tls-verify = no a queued tls-required copy is retried, not refused (the strict client "
+     "still verifies, so it never goes over unverified TLS; the policy refuses new ones first)", "t_smtp"),
     ("70", "keyfetch/keyring.c", "sk->disabled || sk->invalid || sk->timestamp > now)\n\t\t\tcontinue;",
      "sk->disabled || sk->invalid)\n\t\t\tcontinue;", 1,
      "an encryption subkey created in the future counts as usable", "t_key_selection"),
