@@ -27,7 +27,10 @@ input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i 'alice@exa mple
 input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i 'alice@example.org;reboot'
 input "$good"; expect 65 "begins with '-'" -C "$T/conf" -i -- '-oQ/tmp/x@example.org'
 input "$good"; expect 65 'bad sender' -C "$T/conf" -i -f 'me@@example.com' alice@example.org
-ok "bad addresses: exit 65 (EX_DATAERR) with the reason"
+# control characters of the input never reach the terminal: shown as '?'
+input "$good"; expect 65 'bad recipient address "ev?\[2Jil@' -C "$T/conf" -i "$(printf 'ev\033[2Jil@example.org')"
+grep -q "$(printf '\033')" "$T/err" && fail "an escape character reached stderr: $(od -c "$T/err" | head -n3)"
+ok "bad addresses: exit 65 (EX_DATAERR) with the reason, control characters shown as '?'"
 
 input 'From: s@example.com\nTo: alice@example.org, <<<\nSubject: x\n\nb\n'
 expect 65 'To: header' -C "$T/conf" -t -i
@@ -79,7 +82,7 @@ ok "configuration errors: exit 78 with file:line"
 # --- an MTA that fails --------------------------------------------------------
 # Stand-ins for an MTA's sendmail that exit with a given sysexits code
 # after reading the message (the failure mode is what is tested here).
-for code in 75 69; do
+for code in 75 69 1; do
 	printf '#!/bin/sh\ncat >/dev/null\nexit %s\n' "$code" > "$T/mta$code"
 	chmod 755 "$T/mta$code"
 	ps_conf "$T/mta$code" "$T/mta$code.conf"
@@ -91,7 +94,11 @@ input "$good"; expect 0 '' -C "$T/mta75.conf" -i alice@example.org
 input "$good"; expect 69 'exited with status 69' -C "$T/mta69.conf" -i alice@example.org
 [ "$(queued)" = 1 ] || fail "MTA 69: something was queued"
 rm -rf "$Q"
-ok "an MTA's temporary failure (75) queues the copy (exit 0, as Postfix's sendmail accepts); a permanent one (69) is passed on"
+# a status that is no sysexits code says nothing of the message: 75 (queued), never success
+input "$good"; expect 0 '' -C "$T/mta1.conf" -i alice@example.org
+[ "$(queued)" = 1 ] || fail "MTA 1: the copy was not queued"
+rm -rf "$Q"
+ok "an MTA's temporary failure (75, or a status that is no sysexits code) queues the copy (exit 0, as Postfix's sendmail accepts); a permanent one (69) is passed on"
 
 # a later copy failing names what was already handed off
 cat > "$T/mta-picky" <<EOF2

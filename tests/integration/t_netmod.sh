@@ -75,6 +75,20 @@ ls "$T"/handed.* >/dev/null 2>&1 && fail "something was handed off"
 ok "a module writable by others is not loaded (exit 75)"
 
 chmod 644 "$T/bin/postseal-net.so"
+# code owned by another account (which could replace it) is not run
+# either; making such a file needs root
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chown nobody "$T/bin/postseal-net.so"
+	run_without_module -C "$T/wkdconf" -i bob@example.net < "$T/msg2" 2> "$T/err"
+	rc=$?
+	chown 0 "$T/bin/postseal-net.so"
+	[ "$rc" = 75 ] || fail "a module owned by nobody: exit $rc, not 75 ($(cat "$T/err"))"
+	grep -q 'not owned by root' "$T/err" || fail "a module owned by nobody was not refused: $(cat "$T/err")"
+	ls "$T"/handed.* >/dev/null 2>&1 && fail "something was handed off"
+	ok "a module owned by another user is not loaded (exit 75)"
+else
+	echo "# not root: the case of a module owned by another user is not checked"
+fi
 "$P" -C "$T/wkdconf" -v -i bob@example.net < "$T/msg2" 2> "$T/err"
 rc=$?
 # the module loads; WKD cannot be reached (port 9) and DNS says nothing:

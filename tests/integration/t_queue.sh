@@ -240,3 +240,20 @@ for _ in $(seq 50); do [ "$(queued)" = 0 ] && break; sleep 0.1; done
 [ "$(queued)" = 0 ] || fail "the old entry is still queued"
 grep -l 'old body' $(pf_mailbox "$PF" carol@example.com) > /dev/null || fail "the old message did not arrive"
 ok "a submission starts a detached runner for the user's due entries older than a minute: nobody has to run the queue"
+
+# --- a queue directory others can read is not used ---------------------------------------
+# (a queued copy may be plaintext at rest: it waits only where nobody
+# else can look, and a copy that cannot wait there is not accepted)
+OPENQ=$T/openq
+mkdir -m 755 "$OPENQ"
+printf '[queue]\nspool = %s\n' "$OPENQ" >> "$T/conf"
+touch "$T/down"
+printf 'From: sender@example.com\nTo: carol@example.com\nSubject: open\n\nopen body\n' > "$T/open.msg"
+"$POSTSEAL" -C "$T/conf" -i -f sender@example.com carol@example.com < "$T/open.msg" 2> "$T/err"; rc=$?
+rm -f "$T/down"
+sed -i '/^\[queue\]/,$d' "$T/conf"
+[ "$rc" = 75 ] || fail "a queue directory of mode 755: exit $rc, want 75: $(cat "$T/err")"
+grep -q "$OPENQ: not a private directory" "$T/err" || fail "a queue directory of mode 755: $(cat "$T/err")"
+found=$(grep -rl 'open body' "$OPENQ" 2>/dev/null)
+[ -z "$found" ] || fail "the message was queued in a directory others can read: $found"
+ok "a queue directory others can read is refused: exit 75, nothing written there"

@@ -151,6 +151,29 @@ sm_wait_count "$SM" $((n + 1)) 10 || fail "the opportunistic copy did not arrive
 [ "$(sm_env_get "$SM" $((n + 1)) tls)" = true ] || fail "the opportunistic copy went without TLS"
 ok "a bad certificate: tls-required copy queued, nothing sent; opportunistic copy sent over the unverified TLS, logged"
 
+# tls-verify = no: nothing is verified, so a copy that needs verified
+# TLS is refused (postseal.conf(5)), never sent over the unverified TLS:
+# at submission, and when a copy queued before the change is retried
+with_body() { grep -l '^line three' "$SM"/mail/*.eml 2>/dev/null | wc -l; }
+msg carol@example.com
+send carol@example.com
+[ "$(rc)" = 0 ] && [ "$(queued)" = 1 ] || fail "bad cert, tls-required: not queued (exit $(rc)): $(cat "$T/err")"
+sconf "$PORT" "" "tls-verify = no"; sed_host
+n=$(with_body)
+send carol@example.com
+[ "$(rc)" = 69 ] || fail "tls-verify = no, tls-required: exit $(rc), want 69: $(cat "$T/err")"
+grep -q 'carol@example.com: refused: .*tls-verify = yes' "$T/err" || fail "tls-verify = no: $(cat "$T/err")"
+"$POSTSEAL" -C "$T/conf" -q > "$T/out" 2> "$T/err"
+sleep 0.5
+[ "$(with_body)" = "$n" ] || fail "tls-verify = no: a tls-required copy was sent over unverified TLS"
+# refused for good, not retried: returned to the sender with the reason
+[ "$(queued)" = 0 ] || fail "tls-verify = no: the queued tls-required copy is still queued, not refused"
+grep -l 'tls-verify = no' "$SM"/mail/*.eml > /dev/null 2>&1 ||
+	fail "tls-verify = no: no DSN with the reason reached the sender"
+rm -rf "$XDG_STATE_HOME/postseal/queue"
+sconf "$PORT"; sed_host
+ok "tls-verify = no: a copy that needs verified TLS is refused (69) or, queued before, returned to the sender; never sent"
+
 # --- a bad certificate with AUTH configured: no password, nothing sent -------------------
 # (whoever intercepts with a self-signed certificate must not get the
 # relay password, whatever the copy's policy)

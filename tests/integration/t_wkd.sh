@@ -143,6 +143,29 @@ gpg --homedir "$STORE" --with-colons --list-keys 2>/dev/null | grep -q 'mallory@
 	fail "the foreign user ID was imported"
 ok "a foreign user ID in the reply is not imported"
 
+# the same for an address that the import of several replies at once
+# cannot name in its filter (a '&' is filter syntax): imported on its own,
+# still only its own user ID
+GA=$T/ga; mkdir -m 700 "$GA"
+gpg --homedir "$GA" --batch -q --pinentry-mode loopback --passphrase '' \
+	--quick-gen-key 'Amp <amp&co@example.com>' default default 0 2>/dev/null ||
+	fail "cannot make a key for amp&co"
+afpr=$(gpg --homedir "$GA" --with-colons --list-keys 'amp&co@example.com' 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+gpg --homedir "$GA" --batch --pinentry-mode loopback --passphrase '' \
+	--quick-add-uid "$afpr" 'Mallory <mallory@evil.example>' 2>/dev/null
+gpg --homedir "$GA" --export "$afpr" > "$T/amp.gpg"
+gpgconf --homedir "$GA" --kill all
+gpg --homedir "$GA" --with-colons --list-keys "$afpr" 2>/dev/null | grep -q 'mallory@evil.example' ||
+	fail "the test key lacks its foreign user ID"
+rm -rf "$STORE"
+put 'amp&co@example.com' "$T/amp.gpg"
+kf 'amp&co@example.com'
+[ "$(cat "$T/rc")" = 0 ] || fail "amp&co: exit $(cat "$T/rc"): $(cat "$T/err")"
+line 'amp&co@example.com' | grep -q "$afpr wkd" || fail "amp&co: the key was not found: $(cat "$T/out")"
+gpg --homedir "$STORE" --with-colons --list-keys 2>/dev/null | grep -q 'mallory@evil.example' &&
+	fail "amp&co: the foreign user ID was imported"
+ok "a foreign user ID in the reply for an address with a '&' is not imported either"
+
 # one lookup run for two addresses whose replies are imported together:
 # grace's domain serves user2's newer key, user2's domain the older one.
 # The newer key may count neither for grace (no user ID of hers) nor for

@@ -103,6 +103,16 @@ data_ends_only_at_crlf_dot_crlf(void **state)
 	assert_string_equal(got_rcpts[0], "carol@example.com ");
 	assert_non_null(strstr(got_msg[0], "\n.\nMAIL FROM:<s@example.com>\nRCPT TO:<dave"));
 	free(out);
+	/* a bare LF, then ".\r\n" (the <LF>.<CRLF> of SMTP smuggling, which
+	 * some servers take as the end): data, one message */
+	assert_int_equal(session(HELLO "RCPT TO:<carol@example.com>\r\nDATA\r\n"
+				       "Subject: x\r\n\r\nbody\n.\r\nMAIL FROM:<s@example.com>\r\n"
+				       "RCPT TO:<dave@example.net>\r\nDATA\r\nsmuggled\r\n.\r\n"
+				       "QUIT\r\n", &out), 0);
+	assert_int_equal(ncalls, 1);
+	assert_string_equal(got_rcpts[0], "carol@example.com ");
+	assert_non_null(strstr(got_msg[0], "\n.\nMAIL FROM:<s@example.com>\nRCPT TO:<dave"));
+	free(out);
 	/* "." then a bare LF: data too */
 	assert_int_equal(session(HELLO "RCPT TO:<carol@example.com>\r\nDATA\r\n"
 				       "a\r\n.\nb\r\n.\r\nQUIT\r\n", &out), 0);

@@ -152,6 +152,13 @@ user_file(void **state)
 	assert_int_equal(config_parse(&user, "u", "[default]\nuser-may-loosen = yes\n", 32,
 				      why, sizeof(why)),
 			 PS_CONFIG);
+	/* a gateway key sends a recipient's mail to another key than the
+	 * recipient's: only the site may name one, never a user's file */
+	load(&user, "user.conf",
+	     "[default]\ngateway-key = 0123456789ABCDEF0123456789ABCDEF01234567\n", 1);
+	pol_resolve(&site.policy, &user.policy, "a@example.net", &pe);
+	assert_string_equal(pe.v.gateway_key, "");
+	assert_non_null(strstr(pe.warn, "user.conf:2: gateway-key would loosen"));
 	/* the site allows loosening */
 	load(&site, "site.conf", "[default]\nencrypt = require\nuser-may-loosen = yes\n", 0);
 	load(&user, "user.conf", "[default]\nencrypt = never\n", 1);
