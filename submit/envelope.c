@@ -89,46 +89,85 @@ envelope_add_arg(struct rcptlist *l, const char *arg, char *why, size_t whylen)
 		       arg, reason);
 }
 
-static int
-ignore_cb(const char *addr, void *ctx)
+void
+undecided_free(struct undecidedlist *u)
 {
-	(void)addr;
-	(void)ctx;
-	return 0;
+	free(u->v);
+	u->v = NULL;
+	u->n = 0;
 }
 
-enum ps_status
-envelope_check_header(const struct header *h, int extract, char *why, size_t whylen)
+/* src into dst as printable ASCII: a DSN and a terminal get no control
+ * character, line break or stray byte of the input */
+static void
+printable(char *dst, size_t dstlen, const char *src, size_t len)
 {
-	static const char *const plain[] = {"To", "Cc", "Bcc", NULL};
-	static const char *const resent[] = {"Resent-To", "Resent-Cc", "Resent-Bcc", NULL};
-	const char *const *fields;
+	size_t k = 0;
+
+	for (size_t i = 0; i < len && k + 1 < dstlen; i++)
+		dst[k++] = (unsigned char)src[i] >= 0x20 && (unsigned char)src[i] < 0x7F ? src[i]
+											  : '?';
+	dst[k] = '\0';
+}
+
+static enum ps_status
+undecided_add(struct undecidedlist *u, const char *what, size_t whatlen, const char *reason,
+	      char *why, size_t whylen)
+{
+	struct undecided *nv;
+
+	if (u->n >= PS_RCPT_MAX)
+		return ps_fail(PS_DATAERR, why, whylen, "too many recipients (limit %d)",
+			       PS_RCPT_MAX);
+	if ((nv = realloc(u->v, (u->n + 1) * sizeof(*nv))) == NULL)
+		return ps_fail(PS_TEMPFAIL, why, whylen, "out of memory");
+	u->v = nv;
+	printable(nv[u->n].what, sizeof(nv[u->n].what), what, whatlen);
+	printable(nv[u->n].why, sizeof(nv[u->n].why), reason, strlen(reason));
+	u->n++;
+	return PS_OK;
+}
+
+/* The addresses of every field called name, added to out; a field that
+ * does not parse adds none (what it added is taken back) and goes to
+ * und, or fails with und NULL. */
+static enum ps_status
+field_rcpts(const struct header *h, const char *name, struct add_ctx *ctx,
+	    struct undecidedlist *und, char *why, size_t whylen)
+{
+	size_t n0 = ctx->l->n;
+	char reason[PS_WHY_MAX];
 	enum ps_status st;
 
-	/* as Postfix's sendmail: a field postseal does not take addresses
-	 * from is passed on as it is, parsable or not; only the fields -t
-	 * reads the recipients from must parse, since a recipient that
-	 * cannot be known cannot be matched to a policy */
-	if (!extract)
+	st = header_addresses(h, name, ADDR_LOCAL_OK, add_cb, ctx, reason, sizeof(reason));
+	if (st == PS_OK)
 		return PS_OK;
-	fields = header_find(h, "Resent-To", 0) >= 0 || header_find(h, "Resent-Cc", 0) >= 0 ||
-				 header_find(h, "Resent-Bcc", 0) >= 0
-			 ? resent
-			 : plain;
-	for (size_t k = 0; fields[k] != NULL; k++) {
-		st = header_addresses(h, fields[k], ADDR_LOCAL_OK, ignore_cb, NULL, why, whylen);
-		if (st != PS_OK)
+	if (und == NULL || st != PS_DATAERR || ctx->l->n >= PS_RCPT_MAX)
+		return ps_fail(st, why, whylen, "%s", reason); /* the list is full */
+	ctx->l->n = n0;
+	for (long i = header_find(h, name, 0); i >= 0; i = header_find(h, name, (size_t)i + 1)) {
+		char what[PS_ADDR_MAX + 32];
+		size_t vlen;
+		const char *v = header_value(h, (size_t)i, &vlen);
+
+		while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			vlen--;
+		}
+		snprintf(what, sizeof(what), "%s: %.*s", name, (int)(vlen > 200 ? 200 : vlen), v);
+		if ((st = undecided_add(und, what, strlen(what), reason, why, whylen)) != PS_OK)
 			return st;
 	}
 	return PS_OK;
 }
 
 enum ps_status
-envelope_build(const struct cli *c, const struct header *h,
-	       struct rcptlist *out, char *why, size_t whylen)
+envelope_build(const struct cli *c, const struct header *h, struct rcptlist *out,
+	       struct undecidedlist *und, char *why, size_t whylen)
 {
 	struct rcptlist visible = {0};
 	struct add_ctx ctx;
+	char reason[PS_WHY_MAX];
 	enum ps_status st = PS_OK;
 	int resent;
 	const char *to, *cc, *bcc;
@@ -144,25 +183,33 @@ envelope_build(const struct cli *c, const struct header *h,
 	 * not counts as blind, which costs a copy, never a disclosure */
 	ctx.l = &visible;
 	ctx.visible = 1;
-	if (((st = header_addresses(h, to, ADDR_LOCAL_OK, add_cb, &ctx, why, whylen)) !=
-		     PS_OK ||
-	     (st = header_addresses(h, cc, ADDR_LOCAL_OK, add_cb, &ctx, why, whylen)) !=
-		     PS_OK) &&
-	    c->extract)
-		goto out;
-	st = PS_OK;
-	for (int i = 0; i < c->nrcpts; i++)
-		if ((st = envelope_add_arg(out, c->rcpts[i], why, whylen)) != PS_OK)
+	(void)header_addresses(h, to, ADDR_LOCAL_OK, add_cb, &ctx, reason, sizeof(reason));
+	(void)header_addresses(h, cc, ADDR_LOCAL_OK, add_cb, &ctx, reason, sizeof(reason));
+	for (int i = 0; i < c->nrcpts; i++) {
+		if (out->n >= PS_RCPT_MAX) {
+			st = ps_fail(PS_DATAERR, why, whylen, "too many recipients (limit %d)",
+				     PS_RCPT_MAX);
 			goto out;
+		}
+		size_t n0 = out->n;
+
+		st = envelope_add_arg(out, c->rcpts[i], reason, sizeof(reason));
+		if (st == PS_DATAERR && und != NULL && out->n < PS_RCPT_MAX) {
+			/* none of it: an address list may have parsed in part */
+			out->n = n0;
+			st = undecided_add(und, c->rcpts[i], strlen(c->rcpts[i]), reason, why,
+					   whylen);
+		} else if (st != PS_OK)
+			ps_fail(st, why, whylen, "%s", reason);
+		if (st != PS_OK)
+			goto out;
+	}
 	if (c->extract) {
 		ctx.l = out;
 		ctx.visible = 0;
-		if ((st = header_addresses(h, to, ADDR_LOCAL_OK, add_cb, &ctx,
-					   why, whylen)) != PS_OK ||
-		    (st = header_addresses(h, cc, ADDR_LOCAL_OK, add_cb, &ctx,
-					   why, whylen)) != PS_OK ||
-		    (st = header_addresses(h, bcc, ADDR_LOCAL_OK, add_cb, &ctx,
-					   why, whylen)) != PS_OK)
+		if ((st = field_rcpts(h, to, &ctx, und, why, whylen)) != PS_OK ||
+		    (st = field_rcpts(h, cc, &ctx, und, why, whylen)) != PS_OK ||
+		    (st = field_rcpts(h, bcc, &ctx, und, why, whylen)) != PS_OK)
 			goto out;
 	}
 	for (size_t i = 0; i < out->n; i++)

@@ -59,14 +59,31 @@ long rcptlist_find(const struct rcptlist *l, const char *addr);
 enum ps_status envelope_add_arg(struct rcptlist *l, const char *arg,
 				char *why, size_t whylen);
 
-enum ps_status envelope_build(const struct cli *c, const struct header *h,
-			      struct rcptlist *out, char *why, size_t whylen);
+/* A recipient argument, or a -t recipient field, whose recipients
+ * cannot be known: no policy can be decided for it, so it is returned to
+ * the sender (refuse.h) while the others go on. what and why are
+ * printable ASCII (anything else shown as '?'). */
+struct undecided {
+	char what[PS_ADDR_MAX + 32];
+	char why[PS_WHY_MAX];
+};
 
-/* With extract (-t): the fields the recipients come from (To, Cc, Bcc,
- * or their Resent- forms) parse. Other address fields are passed on as
- * they are, parsable or not, as Postfix's sendmail does. */
-enum ps_status envelope_check_header(const struct header *h, int extract, char *why,
-				     size_t whylen);
+struct undecidedlist {
+	struct undecided *v;
+	size_t n;
+};
+
+void undecided_free(struct undecidedlist *u);
+
+/* The envelope recipients: the arguments, and with -t (extract) the To,
+ * Cc and Bcc fields (or their Resent- forms). Other address fields are
+ * passed on as they are, parsable or not, as Postfix's sendmail does.
+ * An argument or a -t field that does not parse goes to und (and none
+ * of its addresses to out); with und NULL it fails the whole message
+ * (PS_DATAERR). More than PS_RCPT_MAX recipients fail it either way. */
+enum ps_status envelope_build(const struct cli *c, const struct header *h,
+			      struct rcptlist *out, struct undecidedlist *und, char *why,
+			      size_t whylen);
 
 /* Parse and check the -f sender; "" and "<>" are the null sender. As
  * with Postfix's sendmail, "Name <addr>" gives addr (the first address

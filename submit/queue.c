@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pslimits.h"
 #include "queue.h"
+#include "refuse.h"
 
 #define QUEUE_MAGIC "postseal-queue 1"
 
@@ -522,8 +523,6 @@ dsn(const struct ps_config *cf, int fd, const struct qfile *q, const char *id,
 	char host[256], date[64], boundary[64], rbuf[PS_IO_CHUNK];
 	const char *rcpt[1] = {q->sender};
 	struct buf b;
-	time_t now = time(NULL);
-	struct tm tm;
 	enum ps_status st;
 	int out;
 	ssize_t r;
@@ -533,11 +532,7 @@ dsn(const struct ps_config *cf, int fd, const struct qfile *q, const char *id,
 		log_warnx("queue %s: %s; no sender to return it to, removed", id, reason);
 		return PS_OK;
 	}
-	if (gethostname(host, sizeof(host)) < 0)
-		ps_why(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	notice_stamp(host, sizeof(host), date, sizeof(date));
 	ps_why(boundary, sizeof(boundary), "postseal-dsn-%s", id);
 	buf_init(&b, 128 * 1024);
 	buf_printf(&b,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "plan.h"
 #include "queue.h"
+#include "refuse.h"
 #include "sealed.h"
 #include "submit.h"
 
@@ -823,12 +825,45 @@ out:
 	return st;
 }
 
+/* Recipients no policy can be decided for (an argument that is not an
+ * address, a -t field that does not parse) go back to the sender at
+ * once, and the others go on: Postfix's sendmail takes such a message
+ * and its bounce follows. The sender is -f, else the login name, as the
+ * MTA will have it. With no one to return them to (the null sender, no
+ * login name) or when the notice cannot be handed off, the message is
+ * refused as a whole with the first one's reason (EX_DATAERR): nothing
+ * is sent and the caller is told. */
+static enum ps_status
+return_undecided(const struct ps_config *cf, const struct cli *c, const char *sender,
+		 const struct undecidedlist *und, const struct header *h, char *why,
+		 size_t whylen)
+{
+	char to[PS_ADDR_MAX + 1] = "", rwhy[PS_WHY_MAX];
+	const struct passwd *pw;
+
+	if (c->sender != NULL)
+		snprintf(to, sizeof(to), "%s", sender);
+	else if ((pw = getpwuid(getuid())) != NULL && strlen(pw->pw_name) < sizeof(to) &&
+		 addr_check(pw->pw_name, strlen(pw->pw_name), ADDR_LOCAL_OK, NULL, 0) == 0)
+		snprintf(to, sizeof(to), "%s", pw->pw_name);
+	if (to[0] == '\0')
+		return ps_fail(PS_DATAERR, why, whylen, "%s (and no sender to return it to)",
+			       und->v[0].why);
+	if (refuse_return(cf, to, und, h, rwhy, sizeof(rwhy)) != PS_OK)
+		return ps_fail(PS_DATAERR, why, whylen, "%s (and returning it to %s failed: %s)",
+			       und->v[0].why, to, rwhy);
+	for (size_t i = 0; i < und->n; i++)
+		log_warnx("%s; returned to the sender (%s), not sent", und->v[i].why, to);
+	return PS_OK;
+}
+
 enum ps_status
 submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 {
 	struct message m;
 	struct ps_config cf;
 	struct rcptlist rl = {0};
+	struct undecidedlist und = {0};
 	struct discovery disc;
 	struct run_in in = {0};
 	char sender[PS_ADDR_MAX + 1] = "";
@@ -866,8 +901,11 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	/* a Content-Type that does not parse is passed on as it is, as
 	 * Postfix's sendmail does: it means text/plain (RFC 2045 5.2), and
 	 * such a message is never taken for an encrypted one */
-	if ((st = envelope_check_header(&m.hdr, c->extract, why, whylen)) != PS_OK ||
-	    (st = envelope_build(c, &m.hdr, &rl, why, whylen)) != PS_OK)
+	if ((st = envelope_build(c, &m.hdr, &rl, &und, why, whylen)) != PS_OK ||
+	    (und.n > 0 && (st = return_undecided(&cf, c, sender, &und, &m.hdr, why, whylen)) !=
+				  PS_OK))
+		goto out;
+	if (rl.n == 0 && und.n > 0) /* returned to the sender, nothing else to send */
 		goto out;
 	/* EX_USAGE either way, the status Postfix's sendmail names for both
 	 * (its run-time error hook then turns every fatal error into 75,
@@ -897,6 +935,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	st = deliver_message(&cf, &m, &rl, &in, &disc, why, whylen);
 out:
 	rcptlist_free(&rl);
+	undecided_free(&und);
 	discovery_close(&disc);
 	message_free(&m);
 	/* older entries of this user's queue that are due: a detached

@@ -27,6 +27,11 @@ For every case it checks:
             final line's code, and the final codes are those expected
   rcpts     the recipients handed off are exactly those expected (each
             once), or a subset of those allowed
+  returned  a copy from the null sender (-f <>) and from MAILER-DAEMON is
+            a notice returning
+            undecidable recipients to the sender: allowed only where the
+            case says so ("must": required), only to the login name, and
+            without the canary; its recipient is not counted in rcpts
   absent    strings no copy may contain
   pwn       a file a shell injection would have created does not exist
 
@@ -41,6 +46,7 @@ import email
 import email.policy
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -50,10 +56,13 @@ import threading
 import time
 
 ALICE = "alice@example.org"
+# the notice returning undecidable recipients goes to the login name (no -f)
+LOGIN = pwd.getpwuid(os.getuid()).pw_name
 SANITIZER = re.compile(rb"(ERROR: \w*Sanitizer|WARNING: \w*Sanitizer|runtime error:|"
                        rb"SUMMARY: \w*Sanitizer)")
 REPLY = re.compile(rb"([2-5][0-9][0-9])([ -])([\t\x20-\x7e]+)")
 ARMOR = re.compile(rb"-----BEGIN PGP [A-Z ,/0-9]+-----(.*?)-----END PGP [A-Z ,/0-9]+-----", re.S)
+NOTICE = re.compile(rb"\AFrom: Mail Delivery System <MAILER-DAEMON@[^>]*>\n")
 BCC = re.compile(rb"(resent-)?bcc[ \t]*:", re.I)
 FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 
@@ -351,6 +360,7 @@ def run_case(c, data, job, args):
                       "handed to the MTA"))
     # every handoff
     got = []
+    notices = 0
     req = {x for x in c.get("require_aliases", [])}
     canary = c["canary"]
     for argv_run, copy in runs:
@@ -360,6 +370,15 @@ def run_case(c, data, job, args):
             continue
         sender, rcpts = ok
         rs = [os.fsdecode(r) for r in rcpts]
+        if sender == b"<>" and NOTICE.search(copy):
+            notices += 1
+            if not c.get("returned"):
+                probs.append(("returned", f"a notice from <> to {rs[:3]} where none is due"))
+            if rs != [LOGIN]:
+                probs.append(("returned", f"the notice goes to {rs[:3]}, not to {LOGIN}"))
+            if canary.encode() in copy:
+                probs.append(("returned", "the notice carries the message body (canary)"))
+            continue
         got += rs
         if c.get("sender") is not None and os.fsdecode(sender or b"") != c["sender"]:
             probs.append(("argv", f"-f {sender!r}, want {c['sender']!r}"))
@@ -388,6 +407,8 @@ def run_case(c, data, job, args):
             extra = sorted(set(got) - set(c["allowed"]))
             if extra:
                 probs.append(("rcpts", f"not allowed: {extra[:5]}"))
+    if c.get("returned") == "must" and rc == 0 and notices == 0:
+        probs.append(("returned", "no notice returned the undecidable recipient to the sender"))
     if c["mode"] == "bs":
         for pr in check_bs(out, c.get("bs_codes")):
             probs.append(("bs", pr))

@@ -34,7 +34,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	message_init(&m);
 	if (intake_read(fd, size > 0 && (data[0] & 1), "/tmp", &m, why, sizeof(why)) ==
 	    PS_OK) {
-		envelope_check_header(&m.hdr, 1, why, sizeof(why));
 		{
 			struct mailmime_content *ct = NULL;
 
@@ -43,7 +42,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		compose_is_pgp_mime(&m.hdr);
 		message_is_sealed(&m);
-		envelope_build(&c, &m.hdr, &rl, why, sizeof(why));
+		{
+			struct undecidedlist und = {0};
+
+			envelope_build(&c, &m.hdr, &rl, &und, why, sizeof(why));
+			undecided_free(&und);
+		}
 		{
 			struct buf b;
 

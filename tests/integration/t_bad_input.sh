@@ -23,18 +23,21 @@ expect() {
 }
 good='From: s@example.com\nTo: alice@example.org\nSubject: hi\n\nbody\n'
 
-input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i 'alice@exa mple.org'
-input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i 'alice@example.org;reboot'
-input "$good"; expect 65 "begins with '-'" -C "$T/conf" -i -- '-oQ/tmp/x@example.org'
+# a recipient that is not an address goes back to the sender (a notice,
+# below); with no sender to return it to (the null sender), the message
+# is refused as a whole with the reason
+input "$good"; expect 65 'no sender to return it to' -C "$T/conf" -i -f '<>' 'alice@exa mple.org'
+input "$good"; expect 65 'bad recipient address' -C "$T/conf" -i -f '<>' 'alice@example.org;reboot'
+input "$good"; expect 65 "begins with '-'" -C "$T/conf" -i -f '<>' -- '-oQ/tmp/x@example.org'
 input "$good"; expect 65 'bad sender' -C "$T/conf" -i -f 'me@@example.com' alice@example.org
 # control characters of the input never reach the terminal: shown as '?'
-input "$good"; expect 65 'bad recipient address "ev?\[2Jil@' -C "$T/conf" -i "$(printf 'ev\033[2Jil@example.org')"
+input "$good"; expect 65 'bad recipient address "ev?\[2Jil@' -C "$T/conf" -i -f '<>' "$(printf 'ev\033[2Jil@example.org')"
 grep -q "$(printf '\033')" "$T/err" && fail "an escape character reached stderr: $(od -c "$T/err" | head -n3)"
-ok "bad addresses: exit 65 (EX_DATAERR) with the reason, control characters shown as '?'"
+ok "bad addresses with the null sender: exit 65 (EX_DATAERR) with the reason, control characters shown as '?'"
 
 input 'From: s@example.com\nTo: alice@example.org, <<<\nSubject: x\n\nb\n'
-expect 65 'To: header' -C "$T/conf" -t -i
-ok "unparsable recipient field with -t: exit 65"
+expect 65 'To' -C "$T/conf" -t -i -f '<>'
+ok "unparsable recipient field with -t and the null sender: exit 65"
 
 input 'From: s@example.com\nSubject: a\0b\n\nbody\n'
 expect 65 'NUL byte in the header' -C "$T/conf" -i alice@example.org
@@ -62,6 +65,45 @@ sleep 0.5
 [ -z "$(find "$PF/spool/maildrop" "$PF/spool/incoming" "$PF/spool/active" -type f 2>/dev/null)" ] ||
 	fail "a refused message is in Postfix's queue"
 ok "nothing reached Postfix"
+
+# --- recipients no policy can be decided for (issue #14) ------------------------
+# As Postfix's sendmail, postseal takes the message: the others get their
+# copies, and each argument or -t field that is not an address goes back
+# to the sender at once in a delivery status notification (the reason,
+# the header without Bcc, not the body); it never reaches the MTA as a
+# recipient. Exit 0.
+secret='From: bob@example.com\nTo: carol@example.org\nBcc: heidi@example.org\nSubject: hi\n\nbody canary-u1\n'
+input "$secret"; expect 0 'returned to the sender (bob@example.com)' -C "$T/conf" -i -f bob@example.com \
+	'alice@exa mple.org' carol@example.org
+input "$secret"; expect 0 "begins with '-'" -C "$T/conf" -i -f bob@example.com -- '-oQ/tmp/x@example.org'
+input "$secret"; expect 0 'bad recipient address "ev?\[2Jil@' -C "$T/conf" -i -f bob@example.com \
+	"$(printf 'ev\033[2Jil@example.org\nBcc: spy@example.net')"
+input 'From: bob@example.com\nTo: alice@example.org@evil.example\nCc: dave@example.org\nSubject: t\n\nbody canary-u2\n'
+expect 0 'returned to the sender' -C "$T/conf" -t -i -f bob@example.com
+pf_wait_delivered "$PF" 6 || fail "want 6 messages delivered: 4 notices to bob, carol's and dave's copies"
+sleep 0.5
+[ "$(pf_count_delivered "$PF")" = 6 ] || fail "$(pf_count_delivered "$PF") messages delivered, want 6"
+[ "$(pf_mailbox "$PF" carol@example.org | wc -l)" = 1 ] || fail "carol did not get her copy"
+[ "$(pf_mailbox "$PF" dave@example.org | wc -l)" = 1 ] || fail "dave (Cc, -t) did not get his copy"
+n=0
+for f in $(pf_mailbox "$PF" bob@example.com); do
+	n=$((n + 1))
+	grep -q '^From: Mail Delivery System <MAILER-DAEMON@' "$f" || fail "notice $n is not from MAILER-DAEMON: $(head -n 5 "$f")"
+	grep -q '^Return-Path: <>' "$f" || fail "notice $n is not from the null sender"
+	grep -q '^Content-Type: message/delivery-status' "$f" || fail "notice $n has no delivery-status part"
+	grep -q '^Status: 5\.1\.3' "$f" || fail "notice $n: no Status 5.1.3"
+	grep -q 'canary-u' "$f" && fail "notice $n carries the message body"
+	grep -qi '^Bcc:' "$f" && fail "notice $n discloses the Bcc field"
+	grep -q "$(printf '\033')" "$f" && fail "notice $n carries an escape character"
+	grep -q '^Bcc: spy' "$f" && fail "notice $n: a line break of an argument made a header line"
+done
+[ "$n" = 4 ] || fail "bob got $n notices, want 4"
+grep -l 'alice@example.org@evil.example' $(pf_mailbox "$PF" bob@example.com) >/dev/null ||
+	fail "no notice names the unparsable To field"
+# the undecided recipients reached no mailbox (example.org's and
+# example.net's catch-alls, evil.example bounces)
+[ -z "$(find "$PF/mail" -path '*/catchall/new/*' -type f)" ] || fail "a message reached a catch-all mailbox"
+ok "undecided recipients: exit 0, the others got their copies, 4 notices to the sender without the body or Bcc"
 
 # --- configuration ----------------------------------------------------------
 printf '[transport]\nmode = sendmail\nsendmail = %s\nbogus = 1\n' "$SENDMAIL" > "$T/bad.conf"

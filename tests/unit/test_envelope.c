@@ -13,6 +13,8 @@
 
 static struct header h;
 static struct rcptlist rl;
+static struct undecidedlist und;
+static int use_und; /* build() collects undecided recipients in und */
 static char why[256];
 
 static void
@@ -31,8 +33,9 @@ build(int extract, int nr, char **rcpts)
 	c.rcpts = rcpts;
 	c.nrcpts = nr;
 	rcptlist_free(&rl);
+	undecided_free(&und);
 	why[0] = '\0';
-	return envelope_build(&c, &h, &rl, why, sizeof(why));
+	return envelope_build(&c, &h, &rl, use_und ? &und : NULL, why, sizeof(why));
 }
 
 static int
@@ -49,6 +52,8 @@ teardown(void **state)
 	(void)state;
 	header_free(&h);
 	rcptlist_free(&rl);
+	undecided_free(&und);
+	use_und = 0;
 	return 0;
 }
 
@@ -175,23 +180,69 @@ static void
 header_checks(void **state)
 {
 	(void)state;
+	use_und = 1;
 	load("From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\n");
-	assert_int_equal(envelope_check_header(&h, 1, why, sizeof(why)), PS_OK);
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(und.n, 0);
 	load("From: alice@example.org (Alice (the (nested) one))\n"
 	     "To: bob@example.org (Bob), carol@example.org\n");
-	assert_int_equal(envelope_check_header(&h, 1, why, sizeof(why)), PS_OK);
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(rl.n, 2);
+	assert_int_equal(und.n, 0);
 	/* a From that does not parse is passed on as it is (Postfix does) */
-	load("From: alice@example.org (unterminated comment\n");
-	assert_int_equal(envelope_check_header(&h, 1, why, sizeof(why)), PS_OK);
+	load("From: alice@example.org (unterminated comment\nTo: a@example.org\n");
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(und.n, 0);
 	load("From: \"broken <x@y\nTo: a@example.org\n");
-	assert_int_equal(envelope_check_header(&h, 1, why, sizeof(why)), PS_OK);
-	assert_int_equal(envelope_check_header(&h, 0, why, sizeof(why)), PS_OK);
-	/* with -t the recipients come from To, Cc, Bcc: those must parse */
-	load("From: a@example.org\nTo: Broken <x@\n");
-	assert_int_equal(envelope_check_header(&h, 1, why, sizeof(why)), PS_DATAERR);
-	assert_non_null(strstr(why, "To"));
-	/* without -t they are only told apart as visible or not */
-	assert_int_equal(envelope_check_header(&h, 0, why, sizeof(why)), PS_OK);
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(und.n, 0);
+	assert_true(has("a@example.org", 1));
+}
+
+/* Recipients no policy can be decided for are set apart, with what they
+ * were and why, and the others go on: none of an undecided argument's
+ * or field's addresses is a recipient, not even those that parsed. */
+static void
+undecided(void **state)
+{
+	char *args[] = {"alice@example.org", "bad user@example.org",
+			"-oQ/tmp/evil@example.org", "carol@example.com, <<x",
+			"ev\033[2Jil\nBcc: x@example.org"};
+
+	(void)state;
+	use_und = 1;
+	load("Subject: x\n");
+	assert_int_equal(build(0, 5, args), PS_OK);
+	assert_int_equal(rl.n, 1);
+	assert_true(has("alice@example.org", 0));
+	assert_false(has("carol@example.com", 0));
+	assert_int_equal(und.n, 4);
+	assert_string_equal(und.v[0].what, "bad user@example.org");
+	assert_non_null(strstr(und.v[0].why, "bad recipient address"));
+	assert_string_equal(und.v[1].what, "-oQ/tmp/evil@example.org");
+	assert_string_equal(und.v[2].what, "carol@example.com, <<x");
+	/* no control character or line break survives into a notice */
+	assert_string_equal(und.v[3].what, "ev?[2Jil?Bcc: x@example.org");
+	for (const char *p = und.v[3].why; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7F);
+
+	/* -t: a To field that does not parse gives no recipient, Cc does */
+	load("To: alice@example.org, <<broken\nCc: carol@example.com\n"
+	     "Bcc: dave@example.org\n");
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(rl.n, 2);
+	assert_true(has("carol@example.com", 1));
+	assert_true(has("dave@example.org", 0));
+	assert_false(has("alice@example.org", 1));
+	assert_false(has("alice@example.org", 0));
+	assert_int_equal(und.n, 1);
+	assert_string_equal(und.v[0].what, "To: alice@example.org, <<broken");
+
+	/* Postfix would send this to "alice@example.org"@evil.example */
+	load("To: alice@example.org@evil.example\n");
+	assert_int_equal(build(1, 0, NULL), PS_OK);
+	assert_int_equal(rl.n, 0);
+	assert_int_equal(und.n, 1);
 }
 
 /* the address-list parser: addresses handed on as written, never another
@@ -384,6 +435,7 @@ main(void)
 		cmocka_unit_test_teardown(argv_forms, teardown),
 		cmocka_unit_test_teardown(bad_addresses, teardown),
 		cmocka_unit_test_teardown(header_checks, teardown),
+		cmocka_unit_test_teardown(undecided, teardown),
 		cmocka_unit_test_teardown(sender, teardown),
 		cmocka_unit_test(address_lists),
 		cmocka_unit_test(deep_comments),
