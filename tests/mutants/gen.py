@@ -239,6 +239,17 @@ M = [
      "\t\t\treturn status_table[i].st;\n\treturn PS_OK;", 1,
      "an MTA exit status that is no sysexits code (1, say) counts as success: the copy is lost",
      "t_bad_input t_mta_timeout"),
+    ("84", "submit/envelope.c", "\tctx->l->n = n0;\n", "", 1,
+     "-t: the addresses of a recipient field that does not parse, read up to the error, get copies "
+     "(a guess at which recipients the field names)", "t_bad_input"),
+    ("85", "submit/envelope.c", "\t\t\tout->n = n0;\n", "", 1,
+     "a recipient argument that parses only in part (a list) sends copies to its first addresses",
+     "t_bad_input"),
+    ("86", "submit/refuse.c", 'if (header_name_is(h, i, "Bcc") || header_name_is(h, i, "Resent-Bcc"))',
+     "if (0)", 1, "the notice returning undecidable recipients discloses the Bcc field", "t_bad_input"),
+    ("87", "keyfetch/dnsfetch.c", "\t\tb->to_recurse = 1;\n", "", 1,
+     "behind a resolver that strips DNSSEC every lookup is inconclusive: no keyless mail goes out "
+     "(deferred), no WKD or DANE key is found", "t_world"),
 ]
 
 
