@@ -292,3 +292,14 @@ mkdir_private(const char *path)
 	}
 	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
+
+const char *
+env_home(void)
+{
+	const char *home = getenv("HOME");
+	struct stat sb;
+
+	if (home == NULL || home[0] != '/' || stat(home, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return NULL;
+	return home;
+}

@@ -40,6 +40,11 @@ void process_sanitize(void);
  * ownership and mode themselves). */
 int mkdir_private(const char *path);
 
+/* $HOME when it is an absolute path to a directory that exists, else
+ * NULL: a home that is not there (nobody's /nonexistent, a home not
+ * mounted) is no place for postseal's files, and is never created. */
+const char *env_home(void);
+
 /* postseal's gpg runs may use its own keyring as their default home:
  * env_gnupghome_override() points GNUPGHOME there for the gpg processes
  * GPGME starts; env_child_restore(), called in a forked child before it

@@ -184,6 +184,13 @@ discover_local(struct discovery *d, char *const *addrs, size_t n, char (*fpr)[41
 		return PS_OK;
 	if (d->userdir[0] == '\0' && keyring_user_home(d->userdir, sizeof(d->userdir)) < 0)
 		d->userdir[0] = '\0';
+	/* a keyring directory that does not exist holds no keys, as a home
+	 * without .gnupg holds none (gpg itself would stop: "directory does
+	 * not exist"); one that cannot be read is another matter */
+	if (d->userdir[0] != '\0' && access(d->userdir, F_OK) != 0 && errno == ENOENT) {
+		log_debug("%s does not exist: no keys in the local keyring", d->userdir);
+		return PS_OK;
+	}
 	if (c != NULL && d->userdir[0] != '\0')
 		sr = keyring_stamp(d->userdir, now, stamp, sizeof(stamp));
 	miss = calloc(n, sizeof(*miss));

@@ -19,7 +19,7 @@
 int
 store_path(char *out, size_t outlen)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = env_home();
 	int n;
 
 	if (xdg != NULL && xdg[0] == '/')

@@ -39,7 +39,7 @@ static void remove_state(const char *dir, const char *id);
 int
 queue_dir(const struct ps_config *cf, char *out, size_t outlen)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = env_home();
 	int n;
 
 	if (cf->queue_spool[0] != '\0')

@@ -194,3 +194,26 @@ grep -q refused "$T/shim.mark" 2>/dev/null || fail "the shim refused no O_TMPFIL
 [ -z "$(ls -A "$T/spool")" ] || fail "without O_TMPFILE, files are left in TMPDIR: $(ls -A "$T/spool")"
 delivered "without O_TMPFILE"
 ok "without O_TMPFILE the spool files have no name either: TMPDIR stays empty"
+
+# a GNUPGHOME that names no directory (a daemon's setting, a home that is
+# not mounted) holds no keys, as a home without .gnupg holds none: the
+# message goes on (gpg itself stops there: "directory does not exist")
+rm -f "$T"/mta.*
+GNUPGHOME=$T/no-such-dir "$POSTSEAL" -C "$T/conf" -i -- root@localhost < "$T/in" 2> "$T/err"
+rc=$?
+[ "$rc" = 0 ] || fail "GNUPGHOME naming no directory: exit $rc: $(cat "$T/err")"
+[ -s "$T/mta.msg" ] || fail "GNUPGHOME naming no directory: nothing reached the MTA"
+[ -e "$T/no-such-dir" ] && fail "GNUPGHOME naming no directory: postseal created it"
+ok "a GNUPGHOME that names no directory: no local keys, the message goes on (exit 0)"
+
+# a HOME that is not there (nobody's /nonexistent) is never created, not
+# even by root: the keys of the run live in a private directory that is
+# removed at the end
+rm -f "$T"/mta.*
+HOME=$T/no-such-home GNUPGHOME=$T/no-such-dir XDG_CACHE_HOME='' XDG_STATE_HOME='' \
+	"$POSTSEAL" -C "$T/conf" -i -- root@localhost < "$T/in" 2> "$T/err"
+rc=$?
+[ "$rc" = 0 ] || fail "HOME that does not exist: exit $rc: $(cat "$T/err")"
+[ -s "$T/mta.msg" ] || fail "HOME that does not exist: nothing reached the MTA"
+[ -e "$T/no-such-home" ] && fail "HOME that does not exist: postseal created it ($(find "$T/no-such-home" | head -n 5 | tr '\n' ' '))"
+ok "a HOME that does not exist is not created (exit 0, the message goes on)"
