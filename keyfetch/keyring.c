@@ -249,13 +249,14 @@ key_usable(gpgme_key_t key, const uid_form *f, const char *canon, time_t now)
 	int match = 0;
 	size_t i = 0;
 
-	if (key == NULL || key->revoked || key->expired || key->disabled ||
-	    key->invalid || key->subkeys == NULL)
+	if (key == NULL || key->disabled || key->invalid || key->subkeys == NULL)
 		return -1;
-	/* the primary key itself must be valid, and made by now: gpg marks
-	 * a primary key from the future invalid, but says nothing of a
-	 * subkey from the future (it lists it, "can encrypt", and then
-	 * refuses to encrypt to it); sq and sqop refuse both */
+	/* the primary key itself must be valid (not revoked or expired:
+	 * GPGME's key->revoked and key->expired are these same flags of the
+	 * primary key), and made by now: gpg marks a primary key from the
+	 * future invalid, but says nothing of a subkey from the future (it
+	 * lists it, "can encrypt", and then refuses to encrypt to it); sq and
+	 * sqop refuse both */
 	if (key->subkeys->revoked || key->subkeys->expired ||
 	    key->subkeys->invalid || key->subkeys->disabled ||
 	    key->subkeys->timestamp > now)
