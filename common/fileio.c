@@ -184,6 +184,14 @@ env_gnupghome_override(const char *dir)
 	return 0;
 }
 
+const char *
+env_user_gnupghome(void)
+{
+	const char *cur = gh.active ? (gh.had ? gh.orig : NULL) : getenv("GNUPGHOME");
+
+	return cur != NULL && cur[0] != '\0' ? cur : NULL;
+}
+
 void
 env_child_restore(void)
 {

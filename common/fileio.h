@@ -53,6 +53,10 @@ const char *env_home(void);
 int env_gnupghome_override(const char *dir);
 void env_child_restore(void);
 
+/* The caller's own GNUPGHOME (not postseal's override), or NULL when it
+ * was unset or empty. */
+const char *env_user_gnupghome(void);
+
 /* Fault injection for the crash-safety tests: when the environment of
  * process_sanitize() had POSTSEAL_CRASH_AT=stage, the process kills
  * itself (SIGKILL, as kill -9 would) on reaching that stage. Stages:

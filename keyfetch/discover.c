@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "discover.h"
+#include "fileio.h"
 #include "keyring.h"
 #include "log.h"
 #include "netmod.h"
@@ -184,10 +185,16 @@ discover_local(struct discovery *d, char *const *addrs, size_t n, char (*fpr)[41
 		return PS_OK;
 	if (d->userdir[0] == '\0' && keyring_user_home(d->userdir, sizeof(d->userdir)) < 0)
 		d->userdir[0] = '\0';
-	/* a keyring directory that does not exist holds no keys, as a home
-	 * without .gnupg holds none (gpg itself would stop: "directory does
-	 * not exist"); one that cannot be read is another matter */
+	/* ~/.gnupg that does not exist holds no keys (a home without one);
+	 * a GNUPGHOME the caller named that is not there (a volume not
+	 * mounted, a typo) may hold keys that cannot be checked now: no
+	 * recipient may get plaintext for want of it */
 	if (d->userdir[0] != '\0' && access(d->userdir, F_OK) != 0 && errno == ENOENT) {
+		if (env_user_gnupghome() != NULL)
+			return ps_fail(PS_TEMPFAIL, why, whylen,
+				       "GNUPGHOME=%s does not exist: the keys there cannot be "
+				       "checked",
+				       d->userdir);
 		log_debug("%s does not exist: no keys in the local keyring", d->userdir);
 		return PS_OK;
 	}

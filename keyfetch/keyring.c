@@ -78,16 +78,16 @@ keyring_context(gpgme_ctx_t *ctx, char *why, size_t whylen)
 int
 keyring_user_home(char *out, size_t outlen)
 {
-	const char *h = getenv("GNUPGHOME");
+	const char *h = env_user_gnupghome();
 	int n;
 
-	if (h != NULL && h[0] != '\0')
+	if (h != NULL)
 		n = snprintf(out, outlen, "%s", h);
 	else {
-		const char *home = getenv("HOME");
+		const char *home = env_home();
 		struct passwd *pw;
 
-		if ((home == NULL || home[0] == '\0') && (pw = getpwuid(getuid())) != NULL)
+		if (home == NULL && getenv("HOME") == NULL && (pw = getpwuid(getuid())) != NULL)
 			home = pw->pw_dir;
 		if (home == NULL || home[0] == '\0')
 			return -1;

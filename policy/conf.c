@@ -568,7 +568,7 @@ config_load_site(struct ps_config *cf, const char *cli_path, char *why,
 enum ps_status
 config_load_user(struct ps_config *cf, char *why, size_t whylen)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = env_home();
 	char path[PATH_MAX];
 	struct ps_config u;
 	enum ps_status st;

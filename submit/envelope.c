@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "envelope.h"
@@ -145,6 +146,15 @@ field_rcpts(const struct header *h, const char *name, struct add_ctx *ctx,
 	if (und == NULL || st != PS_DATAERR || ctx->l->n >= PS_RCPT_MAX)
 		return ps_fail(st, why, whylen, "%s", reason); /* the list is full */
 	ctx->l->n = n0;
+	/* a blind field is not quoted: the notice and the log would name
+	 * those it hides */
+	if (strcasecmp(name, "Bcc") == 0 || strcasecmp(name, "Resent-Bcc") == 0) {
+		char what[64], blind[128];
+
+		snprintf(what, sizeof(what), "a %s field", name);
+		snprintf(blind, sizeof(blind), "%s: a field that cannot be read as addresses", name);
+		return undecided_add(und, what, strlen(what), blind, why, whylen);
+	}
 	for (long i = header_find(h, name, 0); i >= 0; i = header_find(h, name, (size_t)i + 1)) {
 		char what[PS_ADDR_MAX + 32];
 		size_t vlen;

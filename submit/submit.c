@@ -825,36 +825,43 @@ out:
 	return st;
 }
 
-/* Recipients no policy can be decided for (an argument that is not an
- * address, a -t field that does not parse) go back to the sender at
- * once, and the others go on: Postfix's sendmail takes such a message
- * and its bounce follows. The sender is -f, else the login name, as the
- * MTA will have it. With no one to return them to (the null sender, no
- * login name) or when the notice cannot be handed off, the message is
- * refused as a whole with the first one's reason (EX_DATAERR): nothing
- * is sent and the caller is told. */
-static enum ps_status
-return_undecided(const struct ps_config *cf, const struct cli *c, const char *sender,
-		 const struct undecidedlist *und, const struct header *h, char *why,
-		 size_t whylen)
+/* Where recipients no policy can be decided for (an argument that is not
+ * an address, a -t field that does not parse) are returned: -f; else,
+ * as the MTA will name the sender, the From address for SMTP and the
+ * login name for sendmail. "" when there is no one (the null sender). */
+static void
+return_address(const struct ps_config *cf, const struct cli *c, const char *sender,
+	       const struct header *h, char *to, size_t tolen)
 {
-	char to[PS_ADDR_MAX + 1] = "", rwhy[PS_WHY_MAX];
+	char reason[PS_WHY_MAX];
 	const struct passwd *pw;
 
+	to[0] = '\0';
 	if (c->sender != NULL)
-		snprintf(to, sizeof(to), "%s", sender);
-	else if ((pw = getpwuid(getuid())) != NULL && strlen(pw->pw_name) < sizeof(to) &&
+		snprintf(to, tolen, "%s", sender);
+	else if (cf->mode == TRANSPORT_SMTP)
+		header_addresses(h, "From", 0, first_addr, to, reason, sizeof(reason));
+	else if ((pw = getpwuid(getuid())) != NULL && strlen(pw->pw_name) < tolen &&
 		 addr_check(pw->pw_name, strlen(pw->pw_name), ADDR_LOCAL_OK, NULL, 0) == 0)
-		snprintf(to, sizeof(to), "%s", pw->pw_name);
-	if (to[0] == '\0')
-		return ps_fail(PS_DATAERR, why, whylen, "%s (and no sender to return it to)",
-			       und->v[0].why);
-	if (refuse_return(cf, to, und, h, rwhy, sizeof(rwhy)) != PS_OK)
-		return ps_fail(PS_DATAERR, why, whylen, "%s (and returning it to %s failed: %s)",
-			       und->v[0].why, to, rwhy);
+		snprintf(to, tolen, "%s", pw->pw_name);
+}
+
+/* Return them to `to` (a notice, refuse.h): after the other copies went
+ * out or were queued, so that the notice never tells of copies a later
+ * failure kept back. One stderr line for each. */
+static enum ps_status
+return_undecided(const struct ps_config *cf, const char *to, const struct undecidedlist *und,
+		 const struct header *h, char *why, size_t whylen)
+{
+	enum ps_status st = refuse_return(cf, to, und, h, why, whylen);
+
 	for (size_t i = 0; i < und->n; i++)
-		log_warnx("%s; returned to the sender (%s), not sent", und->v[i].why, to);
-	return PS_OK;
+		if (st == PS_OK)
+			log_warnx("%s; returned to the sender (%s), not sent", und->v[i].why, to);
+		else
+			log_warnx("%s; not sent, and the notice to %s failed: %s", und->v[i].why,
+				  to, why);
+	return st;
 }
 
 enum ps_status
@@ -866,7 +873,7 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	struct undecidedlist und = {0};
 	struct discovery disc;
 	struct run_in in = {0};
-	char sender[PS_ADDR_MAX + 1] = "";
+	char sender[PS_ADDR_MAX + 1] = "", back[PS_ADDR_MAX + 1] = "";
 	char reason[PS_WHY_MAX];
 	enum ps_status st;
 
@@ -901,12 +908,21 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	/* a Content-Type that does not parse is passed on as it is, as
 	 * Postfix's sendmail does: it means text/plain (RFC 2045 5.2), and
 	 * such a message is never taken for an encrypted one */
-	if ((st = envelope_build(c, &m.hdr, &rl, &und, why, whylen)) != PS_OK ||
-	    (und.n > 0 && (st = return_undecided(&cf, c, sender, &und, &m.hdr, why, whylen)) !=
-				  PS_OK))
+	if ((st = envelope_build(c, &m.hdr, &rl, &und, why, whylen)) != PS_OK)
 		goto out;
-	if (rl.n == 0 && und.n > 0) /* returned to the sender, nothing else to send */
-		goto out;
+	if (und.n > 0) {
+		return_address(&cf, c, sender, &m.hdr, back, sizeof(back));
+		if (back[0] == '\0') {
+			/* nobody to return them to: refused whole, as before */
+			st = ps_fail(PS_DATAERR, why, whylen, "%s (and no sender to return it to)",
+				     und.v[0].why);
+			goto out;
+		}
+		if (rl.n == 0) { /* nothing else to send: the notice alone */
+			st = return_undecided(&cf, back, &und, &m.hdr, why, whylen);
+			goto out;
+		}
+	}
 	/* EX_USAGE either way, the status Postfix's sendmail names for both
 	 * (its run-time error hook then turns every fatal error into 75,
 	 * which would tell the caller to retry what can never be sent) */
@@ -933,6 +949,21 @@ submit_deliver(const struct cli *c, int in_fd, char *why, size_t whylen)
 	in.defer = defer_to_queue;
 	in.ctx = &in;
 	st = deliver_message(&cf, &m, &rl, &in, &disc, why, whylen);
+	if (und.n > 0 && st == PS_OK) {
+		char nwhy[PS_WHY_MAX];
+
+		/* the others are out or queued: a notice that cannot go now
+		 * is queued; only when that fails too is it lost, and the
+		 * caller, whose copies went, is not told to send them again */
+		(void)return_undecided(&cf, back, &und, &m.hdr, nwhy, sizeof(nwhy));
+	} else if (und.n > 0) {
+		size_t len = strlen(why);
+
+		/* said on the error's own line (a failure prints two at most) */
+		snprintf(why + len, whylen > len ? whylen - len : 0,
+			 "; not sent either: %zu recipient%s that cannot be read (%s)", und.n,
+			 und.n == 1 ? "" : "s", und.v[0].what);
+	}
 out:
 	rcptlist_free(&rl);
 	undecided_free(&und);

@@ -69,10 +69,11 @@ ok "nothing reached Postfix"
 # --- recipients no policy can be decided for (issue #14) ------------------------
 # As Postfix's sendmail, postseal takes the message: the others get their
 # copies, and each argument or -t field that is not an address goes back
-# to the sender at once in a delivery status notification (the reason,
-# the header without Bcc, not the body); it never reaches the MTA as a
-# recipient. Exit 0.
-secret='From: bob@example.com\nTo: carol@example.org\nBcc: heidi@example.org\nSubject: hi\n\nbody canary-u1\n'
+# to the sender in a delivery status notification, after the copies went
+# out (the reason; no header field but Message-ID and Date, not the body:
+# the notice is plaintext, the copies may not be); it never reaches the
+# MTA as a recipient. Exit 0.
+secret='From: bob@example.com\nTo: carol@example.org\nBcc: heidi@example.org\nSubject: merger secret-subject\n\nbody canary-u1\n'
 input "$secret"; expect 0 'returned to the sender (bob@example.com)' -C "$T/conf" -i -f bob@example.com \
 	'alice@exa mple.org' carol@example.org
 input "$secret"; expect 0 "begins with '-'" -C "$T/conf" -i -f bob@example.com -- '-oQ/tmp/x@example.org'
@@ -80,11 +81,17 @@ input "$secret"; expect 0 'bad recipient address "ev?\[2Jil@' -C "$T/conf" -i -f
 	"$(printf 'ev\033[2Jil@example.org\nBcc: spy@example.net')"
 input 'From: bob@example.com\nTo: alice@example.org@evil.example\nCc: dave@example.org\nSubject: t\n\nbody canary-u2\n'
 expect 0 'returned to the sender' -C "$T/conf" -t -i -f bob@example.com
-pf_wait_delivered "$PF" 6 || fail "want 6 messages delivered: 4 notices to bob, carol's and dave's copies"
+# a blind field that does not parse: the notice and stderr do not name
+# whom it hides
+input 'From: bob@example.com\nTo: erin@example.org\nBcc: blind-one@example.net, <<< blind-list\nSubject: t\n\nbody canary-u3\n'
+expect 0 'Bcc: a field that cannot be read' -C "$T/conf" -t -i -f bob@example.com
+grep -q 'blind-' "$T/err" && fail "stderr names the blind recipients: $(cat "$T/err")"
+pf_wait_delivered "$PF" 8 || fail "want 8 messages delivered: 5 notices to bob, carol's, dave's and erin's copies"
 sleep 0.5
-[ "$(pf_count_delivered "$PF")" = 6 ] || fail "$(pf_count_delivered "$PF") messages delivered, want 6"
+[ "$(pf_count_delivered "$PF")" = 8 ] || fail "$(pf_count_delivered "$PF") messages delivered, want 8"
 [ "$(pf_mailbox "$PF" carol@example.org | wc -l)" = 1 ] || fail "carol did not get her copy"
 [ "$(pf_mailbox "$PF" dave@example.org | wc -l)" = 1 ] || fail "dave (Cc, -t) did not get his copy"
+[ "$(pf_mailbox "$PF" erin@example.org | wc -l)" = 1 ] || fail "erin (To, -t, next to a bad Bcc) did not get her copy"
 n=0
 for f in $(pf_mailbox "$PF" bob@example.com); do
 	n=$((n + 1))
@@ -93,17 +100,28 @@ for f in $(pf_mailbox "$PF" bob@example.com); do
 	grep -q '^Content-Type: message/delivery-status' "$f" || fail "notice $n has no delivery-status part"
 	grep -q '^Status: 5\.1\.3' "$f" || fail "notice $n: no Status 5.1.3"
 	grep -q 'canary-u' "$f" && fail "notice $n carries the message body"
-	grep -qi '^Bcc:' "$f" && fail "notice $n discloses the Bcc field"
+	grep -q 'secret-subject' "$f" && fail "notice $n carries the Subject (the copies may hide it)"
+	grep -q 'heidi\|blind-' "$f" && fail "notice $n names a blind recipient"
 	grep -q "$(printf '\033')" "$f" && fail "notice $n carries an escape character"
 	grep -q '^Bcc: spy' "$f" && fail "notice $n: a line break of an argument made a header line"
 done
-[ "$n" = 4 ] || fail "bob got $n notices, want 4"
+[ "$n" = 5 ] || fail "bob got $n notices, want 5"
 grep -l 'alice@example.org@evil.example' $(pf_mailbox "$PF" bob@example.com) >/dev/null ||
 	fail "no notice names the unparsable To field"
 # the undecided recipients reached no mailbox (example.org's and
 # example.net's catch-alls, evil.example bounces)
 [ -z "$(find "$PF/mail" -path '*/catchall/new/*' -type f)" ] || fail "a message reached a catch-all mailbox"
-ok "undecided recipients: exit 0, the others got their copies, 4 notices to the sender without the body or Bcc"
+# a later refusal keeps the notice back too: nothing at all is sent, and
+# no notice tells of copies that did not go (nokey@ must be encrypted and
+# has no key: 69)
+printf '[address nokey@example.org]\nencrypt = require\n' | cat "$T/conf" - > "$T/req.conf"
+chmod 600 "$T/req.conf"
+input "$secret"; expect 69 'not sent' -C "$T/req.conf" -i -f bob@example.com 'alice@exa mple.org' nokey@example.org
+sleep 0.5
+postqueue -c "$PF/etc" -f >/dev/null 2>&1
+sleep 0.5
+[ "$(pf_count_delivered "$PF")" = 8 ] || fail "a refused message still sent something: $(pf_count_delivered "$PF") delivered, want 8"
+ok "undecided recipients: exit 0, the others got their copies, 5 notices to the sender without the body, Subject or blind recipients; none when the message is refused"
 
 # --- configuration ----------------------------------------------------------
 printf '[transport]\nmode = sendmail\nsendmail = %s\nbogus = 1\n' "$SENDMAIL" > "$T/bad.conf"
@@ -141,6 +159,13 @@ input "$good"; expect 0 '' -C "$T/mta1.conf" -i alice@example.org
 [ "$(queued)" = 1 ] || fail "MTA 1: the copy was not queued"
 rm -rf "$Q"
 ok "an MTA's temporary failure (75, or a status that is no sysexits code) queues the copy (exit 0, as Postfix's sendmail accepts); a permanent one (69) is passed on"
+# the notice returning a recipient that is not an address, when the MTA
+# cannot take it now: queued (exit 0), from <> to the sender
+input "$good"; expect 0 'returned to the sender' -C "$T/mta75.conf" -i -f bob@example.com 'x@exa mple.org'
+[ "$(queued)" = 1 ] || fail "MTA 75: the notice was not queued"
+grep -qx 'rcpt bob@example.com' "$Q"/q/[0-9]* || fail "the queued notice is not for bob: $(grep -h '^rcpt' "$Q"/q/[0-9]*)"
+rm -rf "$Q"
+ok "a notice the MTA cannot take now is queued (exit 0)"
 
 # a later copy failing names what was already handed off
 cat > "$T/mta-picky" <<EOF2

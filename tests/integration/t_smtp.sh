@@ -118,6 +118,28 @@ sm_wait_count "$SM" $((n + 2)) 10 || fail "later's copy did not arrive after -q"
 [ "$(queued)" = 0 ] || fail "queue not empty"
 ok "per recipient: 550 reported (exit 69), 450 queued and delivered by -q, the others sent at once"
 
+# --- a recipient that is not an address, without -f --------------------------------
+# the notice goes where the relay would send a bounce: the envelope sender
+# postseal gives the message in this mode, its From address (not the
+# login name, which the relay would qualify with a domain of its own)
+sconf "$PORT"; sed_host
+msg "erin@example.net"
+n=$(sm_count "$SM")
+"$POSTSEAL" -C "$T/conf" -i erin@example.net 'x@exa mple.org' < "$T/msg" > "$T/out" 2> "$T/err"
+echo $? > "$T/rc"
+[ "$(rc)" = 0 ] || fail "bad recipient in smtp mode: exit $(rc): $(cat "$T/err")"
+sm_wait_count "$SM" $((n + 2)) 10 || fail "erin's copy and the notice did not arrive"
+got=""
+for k in $((n + 1)) $((n + 2)); do
+	got="$got $(sm_env_get "$SM" $k mail_from)>$(sm_env_get "$SM" $k rcpt_tos)"
+done
+case $got in
+*"<>>sender@example.com"*) ;;
+*) fail "no notice from <> to the From address (sender@example.com): $got" ;;
+esac
+case $got in *"sender@example.com>erin@example.net"*) ;; *) fail "erin's copy: $got" ;; esac
+ok "smtp mode without -f: the notice for a recipient that is not an address goes to the From address"
+
 # the same on the strict (REQUIRETLS) path: carol's domain needs TLS
 sm_rule "$SM" carol@example.com 550 5.1.1 no such user
 n=$(sm_count "$SM")

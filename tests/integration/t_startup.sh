@@ -195,22 +195,23 @@ grep -q refused "$T/shim.mark" 2>/dev/null || fail "the shim refused no O_TMPFIL
 delivered "without O_TMPFILE"
 ok "without O_TMPFILE the spool files have no name either: TMPDIR stays empty"
 
-# a GNUPGHOME that names no directory (a daemon's setting, a home that is
-# not mounted) holds no keys, as a home without .gnupg holds none: the
-# message goes on (gpg itself stops there: "directory does not exist")
+# a GNUPGHOME the caller named that is not there (a volume not mounted, a
+# typo) may hold keys that cannot be checked now: nothing is sent, and the
+# reason says which directory (gpg itself stops there too)
 rm -f "$T"/mta.*
 GNUPGHOME=$T/no-such-dir "$POSTSEAL" -C "$T/conf" -i -- root@localhost < "$T/in" 2> "$T/err"
 rc=$?
-[ "$rc" = 0 ] || fail "GNUPGHOME naming no directory: exit $rc: $(cat "$T/err")"
-[ -s "$T/mta.msg" ] || fail "GNUPGHOME naming no directory: nothing reached the MTA"
+[ "$rc" = 75 ] || fail "GNUPGHOME naming no directory: exit $rc, want 75: $(cat "$T/err")"
+grep -q "GNUPGHOME=$T/no-such-dir does not exist" "$T/err" || fail "GNUPGHOME naming no directory: the reason does not name it: $(cat "$T/err")"
+[ -e "$T/mta.msg" ] && fail "GNUPGHOME naming no directory: a copy reached the MTA"
 [ -e "$T/no-such-dir" ] && fail "GNUPGHOME naming no directory: postseal created it"
-ok "a GNUPGHOME that names no directory: no local keys, the message goes on (exit 0)"
+ok "a GNUPGHOME that names no directory: nothing sent, exit 75 with the directory named"
 
 # a HOME that is not there (nobody's /nonexistent) is never created, not
 # even by root: the keys of the run live in a private directory that is
 # removed at the end
 rm -f "$T"/mta.*
-HOME=$T/no-such-home GNUPGHOME=$T/no-such-dir XDG_CACHE_HOME='' XDG_STATE_HOME='' \
+env -u GNUPGHOME HOME=$T/no-such-home XDG_CACHE_HOME='' XDG_STATE_HOME='' \
 	"$POSTSEAL" -C "$T/conf" -i -- root@localhost < "$T/in" 2> "$T/err"
 rc=$?
 [ "$rc" = 0 ] || fail "HOME that does not exist: exit $rc: $(cat "$T/err")"
