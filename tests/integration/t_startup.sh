@@ -85,7 +85,20 @@ EOF2
 )
 [ "$rc" = 0 ] || fail "stderr without a reader: exit $rc, want 0"
 delivered "stderr without a reader"
-ok "a stderr nobody reads does not stop the hand-off"
+# the error line of a refusal that comes before GPGME starts (GPGME
+# ignores SIGPIPE too, once it runs): the caller still gets the status,
+# not a death by SIGPIPE (-13)
+rc=$(python3 - "$POSTSEAL" "$T/missing.conf" "$T/in" <<'EOF2'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "-C", sys.argv[2], "-i", "alice@example.org"],
+                   stdin=open(sys.argv[3]), stdout=subprocess.DEVNULL, stderr=w)
+print(p.returncode)
+EOF2
+)
+[ "$rc" = 78 ] || fail "a configuration error with stderr without a reader: exit $rc, want 78"
+ok "a stderr nobody reads does not stop the hand-off, nor take the exit status"
 
 # --- the configuration file ----------------------------------------------------
 # a FIFO (a writer is waiting): not a regular file
