@@ -9,6 +9,8 @@
 ps_setup alice bob
 ps_postfix
 Q=$XDG_STATE_HOME/postseal/queue
+# a sleep no other test run (the mutation harness runs two at once) has
+NAP=300.$$
 cat > "$T/mta" <<EOF2
 #!/bin/sh
 echo "mta says hello on stdout"
@@ -17,9 +19,9 @@ if [ -e $T/refuse-bob ]; then
 fi
 echo "run \$*" >> $T/mta.log
 if [ -e $T/hang ]; then
-	sleep 300 &
+	sleep $NAP &
 	echo \$! > $T/child.pid
-	sleep 300
+	sleep $NAP
 fi
 exec $SENDMAIL "\$@"
 EOF2
@@ -45,7 +47,7 @@ if [ -s "$T/child.pid" ] && ps -o stat= -p "$(cat "$T/child.pid")" 2>/dev/null |
 	kill "$(cat "$T/child.pid")"
 	fail "the MTA's child process was left running"
 fi
-pgrep -f "sleep 300" >/dev/null && { pkill -f "sleep 300"; fail "a sleep of the MTA survived"; }
+pgrep -f "sleep $NAP" >/dev/null && { pkill -f "sleep $NAP"; fail "a sleep of the MTA survived"; }
 ok "a hanging MTA is stopped with its children after [transport] timeout and the copy queued (exit 0, $took ms)"
 
 rm -f "$T/hang"
