@@ -33,6 +33,10 @@ input "$good"; expect 65 'bad sender' -C "$T/conf" -i -f 'me@@example.com' alice
 # control characters of the input never reach the terminal: shown as '?'
 input "$good"; expect 65 'bad recipient address "ev?\[2Jil@' -C "$T/conf" -i -f '<>' "$(printf 'ev\033[2Jil@example.org')"
 grep -q "$(printf '\033')" "$T/err" && fail "an escape character reached stderr: $(od -c "$T/err" | head -n3)"
+# a bad sender's reason is written as it is: only the log's own care
+# stands between it and the terminal
+input "$good"; expect 65 'bad sender address "ev?\[2Jil@@' -C "$T/conf" -i -f "$(printf 'ev\033[2Jil@@example.org')" alice@example.org
+grep -q "$(printf '\033')" "$T/err" && fail "an escape character of -f reached stderr: $(od -c "$T/err" | head -n3)"
 ok "bad addresses with the null sender: exit 65 (EX_DATAERR) with the reason, control characters shown as '?'"
 
 input 'From: s@example.com\nTo: alice@example.org, <<<\nSubject: x\n\nb\n'
